@@ -1,0 +1,49 @@
+# Compiler flags shared by every target, and the per-file ISA flags of the kernels.
+
+if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  add_compile_options(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+                      -Wno-unused-parameter -fno-math-errno)
+  if(TM_WERROR)
+    add_compile_options(-Werror)
+  endif()
+  if(TM_SANITIZE)
+    add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                        -fno-sanitize-recover=undefined)
+    add_link_options(-fsanitize=address,undefined)
+  endif()
+elseif(MSVC)
+  add_compile_options(/W3 /experimental:c11atomics /utf-8)
+  if(TM_WERROR)
+    add_compile_options(/WX)
+  endif()
+endif()
+
+if(MINGW)
+  # _WIN32_WINNT 0x0601: Windows 7 APIs (GetActiveProcessorCount, condition variables)
+  add_compile_definitions(_WIN32_WINNT=0x0601 __USE_MINGW_ANSI_STDIO=1)
+endif()
+
+# Adds kernels/<isa>.c for the ISAs this compiler and target can build, each file with its
+# own flags, and sets TM_ISA_DEFINES (TM_BUILD_AVX2=1 ...) for dispatch.c.
+set(TM_ISA_DEFINES "")
+function(tm_add_isa_kernels out_var)
+  set(sources ${${out_var}})
+  set(defines "")
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR}/src/tensor/kernels)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64" AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    if(EXISTS ${dir}/avx2.c)
+      list(APPEND sources src/tensor/kernels/avx2.c)
+      set_source_files_properties(src/tensor/kernels/avx2.c PROPERTIES
+        COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
+      list(APPEND defines TM_BUILD_AVX2=1)
+    endif()
+    if(EXISTS ${dir}/avx512.c)
+      list(APPEND sources src/tensor/kernels/avx512.c)
+      set_source_files_properties(src/tensor/kernels/avx512.c PROPERTIES
+        COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
+      list(APPEND defines TM_BUILD_AVX512=1)
+    endif()
+  endif()
+  set(${out_var} ${sources} PARENT_SCOPE)
+  set(TM_ISA_DEFINES ${defines} PARENT_SCOPE)
+endfunction()

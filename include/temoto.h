@@ -1,0 +1,160 @@
+/* temoto: a local-AI runtime. This is the only header applications and bindings need.
+ *
+ * Conventions: every fallible function returns a tm_status and explains failures in a
+ * caller-owned tm_err (which may be NULL); out-parameters are written only on success.
+ * Objects made by tm_x_create / tm_x_load are released with tm_x_free, and tm_x_free(NULL)
+ * does nothing. Same major version: source and ABI compatible; new fields of parameter
+ * structs arrive with defaults through tm_x_params_default(). */
+#ifndef TEMOTO_H
+#define TEMOTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TM_VERSION_MAJOR 0
+#define TM_VERSION_MINOR 1
+#define TM_VERSION_PATCH 0
+#define TM_VERSION_NUM   ((TM_VERSION_MAJOR << 16) | (TM_VERSION_MINOR << 8) | TM_VERSION_PATCH)
+
+#if defined(_WIN32) && defined(TM_BUILD_SHARED)
+#define TM_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define TM_API __attribute__((visibility("default")))
+#else
+#define TM_API
+#endif
+
+/* One list makes the enum, tm_status_str() and the docs. */
+#define TM_STATUS_LIST(X)              \
+    X(TM_OK, "ok")                     \
+    X(TM_E_ARG, "invalid argument")    \
+    X(TM_E_FORMAT, "malformed input")  \
+    X(TM_E_LIMIT, "limit exceeded")    \
+    X(TM_E_NOMEM, "out of memory")     \
+    X(TM_E_IO, "i/o error")            \
+    X(TM_E_UNSUPPORTED, "unsupported") \
+    X(TM_E_CANCELLED, "cancelled")     \
+    X(TM_E_INTERNAL, "internal error")
+
+typedef enum tm_status {
+#define X(name, text) name,
+    TM_STATUS_LIST(X)
+#undef X
+} tm_status;
+
+typedef struct tm_err { /* owned by the caller, often on its stack */
+    tm_status status;
+    char msg[256]; /* one line, lower case, no final period */
+} tm_err;
+
+TM_API const char *tm_status_str(tm_status status);
+TM_API uint32_t tm_version_num(void); /* compare with TM_VERSION_NUM at start-up */
+TM_API const char *tm_version_str(void);
+
+/* ---- models ---------------------------------------------------------------------------- */
+
+typedef int32_t tm_token;
+typedef struct tm_model tm_model; /* weights, hyper-parameters, tokenizer; read-only once loaded */
+
+typedef struct tm_model_params {
+    bool use_mmap; /* default true: weights stay in the page cache, shared between processes */
+    const char *kernels;    /* NULL or "auto": best for this CPU; "ref", "avx2", "avx512" force one
+                               table (default: the TM_KERNELS environment variable, if set) */
+    bool float_activations; /* default false. true: quantized weights are dequantized and
+                               multiplied by float activations instead of 8-bit quantized ones:
+                               slower, exact for the file's weights; for verification */
+} tm_model_params;
+
+TM_API tm_model_params tm_model_params_default(void);
+/* Opens a GGUF file. Errors name the file and what is wrong with it. */
+TM_API tm_status tm_model_load(const char *path, const tm_model_params *params, tm_model **out,
+                               tm_err *err);
+TM_API void tm_model_free(tm_model *model);
+
+TM_API const char *tm_model_arch(const tm_model *model);    /* "llama", ...; lives with the model */
+TM_API const char *tm_model_kernels(const tm_model *model); /* chosen kernel table: "avx512" */
+TM_API int32_t tm_model_n_vocab(const tm_model *model);
+TM_API int32_t tm_model_n_ctx_train(const tm_model *model);
+TM_API int32_t tm_model_n_embd(const tm_model *model);
+TM_API int32_t tm_model_n_layer(const tm_model *model);
+TM_API uint64_t tm_model_n_params(const tm_model *model);
+TM_API uint64_t tm_model_weight_bytes(const tm_model *model);
+
+/* ---- tokens ------------------------------------------------------------------------------ */
+
+TM_API tm_token tm_model_bos(const tm_model *model); /* -1 when the vocabulary has none */
+TM_API tm_token tm_model_eos(const tm_model *model);
+TM_API bool tm_model_add_bos(const tm_model *model); /* does the vocabulary want BOS prepended */
+TM_API bool tm_token_is_eog(const tm_model *model, tm_token token); /* end of generation */
+
+/* Tokenizes len bytes of UTF-8 text. add_special: prepend BOS (and append EOS) as the
+ * vocabulary asks; parse_special: text such as "<s>" becomes its control token instead of
+ * plain text. Writes at most cap ids to out and the full count to *n_out; a count above
+ * cap is TM_E_LIMIT with *n_out set, so the caller can retry with a larger buffer. */
+TM_API tm_status tm_tokenize(const tm_model *model, const char *text, size_t len, bool add_special,
+                             bool parse_special, tm_token *out, int32_t cap, int32_t *n_out,
+                             tm_err *err);
+/* The bytes a token stands for (byte-fallback tokens give their raw byte, control tokens
+ * nothing unless special is true). Returns the byte count, which may exceed cap: then only
+ * cap bytes were written. Returns -1 for an id outside the vocabulary. */
+TM_API int32_t tm_token_to_piece(const tm_model *model, tm_token token, bool special, char *buf,
+                                 int32_t cap);
+
+/* ---- sessions: one sequence and its KV cache --------------------------------------------- */
+
+typedef struct tm_session tm_session;
+
+typedef struct tm_session_params {
+    int32_t n_ctx;     /* 0: the model's training context */
+    int32_t n_threads; /* 0: one per core */
+    int32_t n_batch;   /* tokens per forward pass when evaluating a prompt; default 512 */
+} tm_session_params;
+
+TM_API tm_session_params tm_session_params_default(void);
+/* The session borrows the model, which must outlive it. */
+TM_API tm_status tm_session_create(const tm_model *model, const tm_session_params *params,
+                                   tm_session **out, tm_err *err);
+TM_API void tm_session_free(tm_session *session);
+
+/* Appends n tokens to the sequence and evaluates them. logits: NULL, or room for
+ * n_vocab floats (the last token's logits), or n * n_vocab when all_logits is true
+ * (row k: the logits after token k). Tokens beyond the context are TM_E_LIMIT. */
+TM_API tm_status tm_session_eval(tm_session *session, const tm_token *tokens, int32_t n,
+                                 float *logits, bool all_logits, tm_err *err);
+TM_API int32_t tm_session_n_past(const tm_session *session);
+TM_API int32_t tm_session_n_ctx(const tm_session *session);
+TM_API void tm_session_reset(tm_session *session); /* forget the sequence, keep the memory */
+
+/* ---- sampling ---------------------------------------------------------------------------- */
+
+typedef struct tm_sampler tm_sampler;
+
+typedef struct tm_sampler_params {
+    float temperature;     /* default 0.8; 0 or below: greedy (argmax) */
+    int32_t top_k;         /* default 40; 0: off */
+    float top_p;           /* default 0.95; 1: off */
+    float min_p;           /* default 0.05; 0: off */
+    float repeat_penalty;  /* default 1.0 (off) */
+    int32_t repeat_last_n; /* tokens the penalty looks back over; default 64 */
+    uint64_t seed;         /* same seed, same logits: same tokens */
+} tm_sampler_params;
+
+TM_API tm_sampler_params tm_sampler_params_default(void);
+TM_API tm_status tm_sampler_create(const tm_sampler_params *params, int32_t n_vocab,
+                                   tm_sampler **out, tm_err *err);
+TM_API void tm_sampler_free(tm_sampler *sampler);
+/* Picks the next token from logits[n_vocab] (not modified). */
+TM_API tm_token tm_sampler_sample(tm_sampler *sampler, const float *logits);
+/* Records a token of the sequence (prompt or generated) for the repetition penalty. */
+TM_API void tm_sampler_accept(tm_sampler *sampler, tm_token token);
+TM_API void tm_sampler_reset(tm_sampler *sampler);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,17 @@
+/* apps: the subcommands, each a thin user of the layers below. Every app takes the
+ * arguments after its name (argv[0] is the subcommand), prints its results to stdout and
+ * "error: <message>" to stderr, and returns the process exit status: 0 success, 1 failure,
+ * 2 bad usage. Every app answers --help. */
+#ifndef TM_APPS_H
+#define TM_APPS_H
+
+typedef struct tm_app {
+    const char *name;
+    const char *summary; /* one line for `temoto --help` */
+    int (*main)(int argc, char **argv);
+} tm_app;
+
+/* The apps this build has, NULL-terminated by a zero entry. */
+extern const tm_app tm_apps[];
+
+#endif

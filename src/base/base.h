@@ -1,0 +1,216 @@
+/* base: the platform layer. Errors, allocation, buffers, files, mmap, threads and the worker
+ * pool, clocks, CPU features, random numbers, hashing, strict number parsing. Everything that
+ * differs between Linux, macOS and Windows lives in this folder and nowhere else. */
+#ifndef TM_BASE_H
+#define TM_BASE_H
+
+#include "temoto.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TM_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define TM_MAX(a, b)    ((a) > (b) ? (a) : (b))
+#define TM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TM_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define TM_PRINTF(fmt_index, first_arg)
+#endif
+
+/* ---- errors (status.c) ------------------------------------------------------------------ */
+
+/* Fills err (if not NULL) with status and a formatted one-line message; returns status, so
+ * callers write `return tm_fail(err, TM_E_FORMAT, "...", ...)`. Allocates nothing. */
+tm_status tm_fail(tm_err *err, tm_status status, const char *fmt, ...) TM_PRINTF(3, 4);
+/* Prefixes err's message with "<context>: " on the way up. */
+void tm_err_context(tm_err *err, const char *fmt, ...) TM_PRINTF(2, 3);
+
+/* ---- allocation (alloc.c) --------------------------------------------------------------- */
+
+/* All library allocations go through these, so tests can fail the n-th call. */
+void *tm_malloc(size_t n_bytes);
+void *tm_calloc(size_t n, size_t size);
+void *tm_realloc(void *p, size_t n_bytes);
+void tm_free(void *p);
+/* align: a power of two, at least sizeof(void *). Free with tm_aligned_free. */
+void *tm_aligned_alloc(size_t align, size_t n_bytes);
+void tm_aligned_free(void *p);
+char *tm_strdup(const char *s);
+char *tm_strndup(const char *s, size_t n);
+/* Test hook: the n-th allocation from now (0 = the next one) and all after it fail;
+ * n < 0 turns failure injection off. Returns the number of allocations since the last call. */
+long tm_alloc_fail_after(long n);
+
+/* ---- overflow-checked arithmetic -------------------------------------------------------- */
+
+static inline bool tm_add_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (a > UINT64_MAX - b)
+        return false;
+    *out = a + b;
+    return true;
+}
+
+static inline bool tm_mul_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (a != 0 && b > UINT64_MAX / a)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+static inline uint64_t tm_align_up_u64(uint64_t n, uint64_t align) /* align: power of two */
+{
+    return (n + align - 1) & ~(align - 1);
+}
+
+/* ---- growable byte buffer with a hard cap (buf.c) --------------------------------------- */
+
+typedef struct tm_buf {
+    char *data;       /* always NUL-terminated after a successful append */
+    size_t len;       /* bytes used, without the terminator */
+    size_t cap;       /* bytes allocated */
+    size_t max_bytes; /* appends that would exceed it fail with TM_E_LIMIT */
+} tm_buf;
+
+void tm_buf_init(tm_buf *b, size_t max_bytes);
+void tm_buf_fini(tm_buf *b);
+tm_status tm_buf_append(tm_buf *b, const void *data, size_t n, tm_err *err);
+tm_status tm_buf_printf(tm_buf *b, tm_err *err, const char *fmt, ...) TM_PRINTF(3, 4);
+
+/* ---- files (file.c) --------------------------------------------------------------------- */
+
+/* Reads a whole file into a new tm_malloc'd buffer (NUL-terminated, *n_bytes excludes it).
+ * Files above max_bytes are TM_E_LIMIT. */
+tm_status tm_file_read_all(const char *path, size_t max_bytes, char **out, size_t *n_bytes,
+                           tm_err *err);
+/* Writes the whole buffer, replacing the file. */
+tm_status tm_file_write_all(const char *path, const void *data, size_t n_bytes, tm_err *err);
+/* fopen that understands UTF-8 paths on Windows too. */
+FILE *tm_fopen(const char *path, const char *mode);
+
+/* ---- read-only file mappings (mmap_posix.c / mmap_win.c) -------------------------------- */
+
+typedef struct tm_mmap tm_mmap;
+
+/* Maps a whole file read-only. An empty file maps to size 0 and a non-NULL data pointer. */
+tm_status tm_mmap_open(const char *path, tm_mmap **out, tm_err *err);
+void tm_mmap_close(tm_mmap *m);
+const uint8_t *tm_mmap_data(const tm_mmap *m);
+uint64_t tm_mmap_size(const tm_mmap *m);
+/* Tells the OS that [offset, offset + n_bytes) will not be read again (e.g. weights that were
+ * repacked into another layout), so its pages can leave memory. A hint: may do nothing. */
+void tm_mmap_release(tm_mmap *m, uint64_t offset, uint64_t n_bytes);
+/* Asks the OS to read ahead the whole mapping. A hint. */
+void tm_mmap_prefetch(tm_mmap *m);
+
+/* ---- threads (thread_posix.c / thread_win.c) -------------------------------------------- */
+
+typedef struct tm_thread tm_thread;
+typedef struct tm_mutex tm_mutex;
+typedef struct tm_cond tm_cond;
+
+tm_status tm_thread_create(tm_thread **out, void (*fn)(void *arg), void *arg, tm_err *err);
+void tm_thread_join(tm_thread *t); /* waits for the thread and frees t */
+
+tm_status tm_mutex_create(tm_mutex **out, tm_err *err);
+void tm_mutex_free(tm_mutex *m);
+void tm_mutex_lock(tm_mutex *m);
+void tm_mutex_unlock(tm_mutex *m);
+
+tm_status tm_cond_create(tm_cond **out, tm_err *err);
+void tm_cond_free(tm_cond *c);
+void tm_cond_wait(tm_cond *c, tm_mutex *m);
+void tm_cond_broadcast(tm_cond *c);
+
+void tm_cpu_relax(void); /* a pause hint inside spin loops */
+
+/* ---- the worker pool (pool.c) ----------------------------------------------------------- */
+
+/* A task runs on every thread of the pool at once: ith in [0, nth). The calling thread is
+ * thread 0. Tasks split their work by ith and must not block on each other. */
+typedef void (*tm_task_fn)(void *arg, int ith, int nth);
+typedef struct tm_pool tm_pool;
+
+/* n_threads <= 0: one per logical CPU. Threads persist until tm_pool_free. */
+tm_status tm_pool_create(int n_threads, tm_pool **out, tm_err *err);
+void tm_pool_free(tm_pool *pool);
+int tm_pool_size(const tm_pool *pool);
+/* Runs fn on all threads and returns when every one has finished. Not reentrant: one
+ * caller at a time (the pool's owner). */
+void tm_pool_run(tm_pool *pool, tm_task_fn fn, void *arg);
+
+/* ---- clocks (clock.c) ------------------------------------------------------------------- */
+
+int64_t tm_time_us(void);         /* monotonic microseconds */
+uint64_t tm_peak_rss_bytes(void); /* peak resident memory of this process, 0 if unknown */
+
+/* ---- CPU (cpu.c) ------------------------------------------------------------------------ */
+
+typedef struct tm_cpu {
+    char brand[64]; /* "Intel(R) Xeon(R) ..." or "" */
+    int n_logical;  /* logical processors usable by this process */
+    /* x86-64: instruction set flags, each already and-ed with the OS's register saving */
+    bool sse3, ssse3, avx, avx2, fma, f16c;
+    bool avx512f, avx512bw, avx512dq, avx512vl, avx512vnni, avx512bf16, avx_vnni;
+    bool amx_tile, amx_int8, amx_bf16; /* usable: on Linux the permission was granted */
+    /* arm64 */
+    bool neon, dotprod, i8mm, fp16;
+} tm_cpu;
+
+/* Probes the CPU once per call (cheap). */
+void tm_cpu_detect(tm_cpu *cpu);
+
+/* ---- random numbers (rng.c) ------------------------------------------------------------- */
+
+typedef struct tm_rng {
+    uint64_t s[4]; /* xoshiro256** state */
+} tm_rng;
+
+uint64_t tm_splitmix64(uint64_t *state);
+void tm_rng_seed(tm_rng *rng, uint64_t seed);
+uint64_t tm_rng_next(tm_rng *rng);
+double tm_rng_uniform(tm_rng *rng); /* [0, 1) with 53 random bits */
+
+/* ---- hashing (sha256.c) ----------------------------------------------------------------- */
+
+typedef struct tm_sha256 {
+    uint32_t h[8];
+    uint64_t n_bytes;
+    uint8_t block[64];
+    uint32_t n_block;
+} tm_sha256;
+
+void tm_sha256_init(tm_sha256 *s);
+void tm_sha256_update(tm_sha256 *s, const void *data, size_t n);
+void tm_sha256_final(tm_sha256 *s, uint8_t digest[32]);
+
+/* FNV-1a, for hash tables of names. */
+static inline uint64_t tm_hash_bytes(const void *data, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* ---- strict parsing of numbers (parse.c) ------------------------------------------------ */
+
+/* The whole string must be a number in range; no sign for unsigned, no trailing text. */
+bool tm_parse_i64(const char *s, int64_t *out);
+bool tm_parse_f64(const char *s, double *out);
+bool tm_parse_u64(const char *s, uint64_t *out);
+
+/* ---- environment (env.c) ---------------------------------------------------------------- */
+
+const char *tm_getenv(const char *name); /* NULL when unset or empty */
+
+#endif

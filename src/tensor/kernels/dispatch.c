@@ -1,0 +1,78 @@
+/* Choosing a kernel table once, from the CPU's features. Tables build on each other: the
+ * reference fills every slot, AVX2 overrides what it implements, AVX-512 overrides on top of
+ * AVX2, so a type without a fast kernel still works at the best level below. */
+#include "isa.h"
+
+#include <string.h>
+
+void tm_kernels_init_ref(tm_kernels *k)
+{
+    memset(k, 0, sizeof *k);
+    k->isa = "ref";
+    for (uint32_t t = 0; t < TM_DTYPE_COUNT; t++) {
+        const tm_type_traits *tr = tm_type_traits_get(t);
+        if (!tr)
+            continue;
+        k->vec_dot[t] = tr->vec_dot;
+        k->quantize[t] = tr->quantize;
+        k->to_float[t] = tr->to_float;
+    }
+}
+
+static inline bool cpu_runs_avx2(const tm_cpu *cpu)
+{
+    return cpu->avx2 && cpu->fma && cpu->f16c;
+}
+
+static inline bool cpu_runs_avx512(const tm_cpu *cpu)
+{
+    return cpu_runs_avx2(cpu) && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq &&
+           cpu->avx512vnni;
+}
+
+int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
+{
+    int n = 0;
+    if (n < cap)
+        names[n++] = "ref";
+#if TM_BUILD_AVX2
+    if (n < cap && cpu_runs_avx2(cpu))
+        names[n++] = "avx2";
+#endif
+#if TM_BUILD_AVX512
+    if (n < cap && cpu_runs_avx512(cpu))
+        names[n++] = "avx512";
+#endif
+    (void)cpu;
+    return n;
+}
+
+tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm_err *err)
+{
+    const char *names[8];
+    int n = tm_kernels_available(cpu, names, 8);
+    const char *pick = names[n - 1];
+    if (want && strcmp(want, "auto") != 0) {
+        if (strcmp(want, "ref") != 0 && strcmp(want, "avx2") != 0 && strcmp(want, "avx512") != 0)
+            return tm_fail(err, TM_E_ARG, "unknown kernel table '%s' (ref, avx2, avx512, auto)",
+                           want);
+        pick = NULL;
+        for (int i = 0; i < n; i++)
+            if (strcmp(names[i], want) == 0)
+                pick = names[i];
+        if (!pick)
+            return tm_fail(err, TM_E_UNSUPPORTED,
+                           "kernel table '%s' is not available on this CPU or build", want);
+    }
+    tm_kernels_init_ref(k);
+#if TM_BUILD_AVX2
+    if (strcmp(pick, "avx2") == 0 || strcmp(pick, "avx512") == 0)
+        tm_kernels_init_avx2(k);
+#endif
+#if TM_BUILD_AVX512
+    if (strcmp(pick, "avx512") == 0)
+        tm_kernels_init_avx512(k);
+#endif
+    k->isa = pick;
+    return TM_OK;
+}

@@ -1,0 +1,17 @@
+/* Inside the kernels folder: each ISA file overrides the slots it implements. Only the file
+ * of an ISA is compiled with that ISA's flags (CMake), so one binary runs on every CPU of
+ * an architecture; dispatch.c calls an override only after checking the CPU. */
+#ifndef TM_KERNELS_ISA_H
+#define TM_KERNELS_ISA_H
+
+#include "../tensor.h"
+
+void tm_kernels_init_ref(tm_kernels *k);
+#if TM_BUILD_AVX2
+void tm_kernels_init_avx2(tm_kernels *k);
+#endif
+#if TM_BUILD_AVX512
+void tm_kernels_init_avx512(tm_kernels *k);
+#endif
+
+#endif

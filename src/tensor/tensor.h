@@ -1,0 +1,203 @@
+/* tensor: element types, quantized block formats, and the kernels that compute with them.
+ *
+ * Block layouts are bit-compatible with GGUF files written by ggml-based tools (GGUF spec;
+ * ggml's block definitions were read to learn the layouts). Every type has a scalar
+ * reference (tensor/<type>.c): dequantize, quantize, and a dot product against its
+ * activation format. The reference is written to be read and defines "correct"; SIMD
+ * kernels in kernels/<isa>.c override slots of a tm_kernels table and are tested against
+ * it (tests/tensor/test_kernels.c).
+ *
+ * Activation formats: quantized weights are multiplied by activations quantized on the fly,
+ * to Q8_0 (for Q4_0, Q5_0, Q8_0 weights), Q8_1 (Q4_1, Q5_1) or Q8_K (the K-quants), so the
+ * inner loops are integer dot products. Float weights (F32, F16, BF16) take F32 activations. */
+#ifndef TM_TENSOR_H
+#define TM_TENSOR_H
+
+#include "../base/base.h"
+
+#include <assert.h>
+
+/* ggml type numbers, as stored in GGUF tensor infos; never renumbered or reused. */
+typedef enum tm_dtype {
+    TM_DTYPE_F32 = 0,
+    TM_DTYPE_F16 = 1,
+    TM_DTYPE_Q4_0 = 2,
+    TM_DTYPE_Q4_1 = 3,
+    TM_DTYPE_Q5_0 = 6,
+    TM_DTYPE_Q5_1 = 7,
+    TM_DTYPE_Q8_0 = 8,
+    TM_DTYPE_Q8_1 = 9,
+    TM_DTYPE_Q2_K = 10,
+    TM_DTYPE_Q3_K = 11,
+    TM_DTYPE_Q4_K = 12,
+    TM_DTYPE_Q5_K = 13,
+    TM_DTYPE_Q6_K = 14,
+    TM_DTYPE_Q8_K = 15,
+    TM_DTYPE_IQ2_XXS = 16,
+    TM_DTYPE_IQ2_XS = 17,
+    TM_DTYPE_IQ3_XXS = 18,
+    TM_DTYPE_IQ1_S = 19,
+    TM_DTYPE_IQ4_NL = 20,
+    TM_DTYPE_IQ3_S = 21,
+    TM_DTYPE_IQ2_S = 22,
+    TM_DTYPE_IQ4_XS = 23,
+    TM_DTYPE_I8 = 24,
+    TM_DTYPE_I16 = 25,
+    TM_DTYPE_I32 = 26,
+    TM_DTYPE_I64 = 27,
+    TM_DTYPE_F64 = 28,
+    TM_DTYPE_IQ1_M = 29,
+    TM_DTYPE_BF16 = 30,
+    TM_DTYPE_TQ1_0 = 34,
+    TM_DTYPE_TQ2_0 = 35,
+    TM_DTYPE_MXFP4 = 39,
+    TM_DTYPE_COUNT = 40 /* size of tables indexed by type number */
+} tm_dtype;
+
+typedef struct tm_dtype_info {
+    const char *name;    /* "q4_K" style as ggml prints it: "f32", "q4_0", "q4_K", "bf16" */
+    int32_t block_size;  /* elements per block (1 for plain types) */
+    int32_t block_bytes; /* bytes per block */
+} tm_dtype_info;
+
+/* NULL when type is not a ggml type number this build knows the layout of. */
+const tm_dtype_info *tm_dtype_info_get(uint32_t type);
+/* Bytes of n elements of type; false when the type is unknown, n is not a whole number of
+ * blocks, or the size overflows. */
+bool tm_dtype_row_bytes(uint32_t type, int64_t n, uint64_t *out);
+/* Parses a type name, case-insensitive ("Q4_K", "q8_0", "F16"); false if unknown. */
+bool tm_dtype_from_name(const char *name, tm_dtype *out);
+const char *tm_dtype_name(uint32_t type); /* "?" for unknown */
+
+/* ---- half-precision conversions (f16.c) ------------------------------------------------- */
+
+float tm_f16_to_f32(uint16_t h);  /* IEEE 754 binary16, exact */
+uint16_t tm_f32_to_f16(float f);  /* round to nearest even; overflow to inf; NaN stays NaN */
+float tm_bf16_to_f32(uint16_t h); /* exact */
+uint16_t tm_f32_to_bf16(float f); /* round to nearest even; NaN stays NaN */
+
+/* ---- block formats ------------------------------------------------------------------------
+ * d / dmin are IEEE fp16 bits unless noted. "weight" below means the dequantized value. */
+
+#define TM_QK4_0 32
+typedef struct tm_block_q4_0 { /* w = d * (q - 8), q in 0..15 */
+    uint16_t d;
+    uint8_t qs[16]; /* byte j: q[j] in the low nibble, q[j + 16] in the high nibble */
+} tm_block_q4_0;
+static_assert(sizeof(tm_block_q4_0) == 18, "q4_0 blocks are 18 bytes in GGUF files");
+
+typedef struct tm_block_q4_1 { /* w = d * q + m */
+    uint16_t d, m;
+    uint8_t qs[16]; /* as q4_0 */
+} tm_block_q4_1;
+static_assert(sizeof(tm_block_q4_1) == 20, "q4_1 blocks are 20 bytes");
+
+typedef struct tm_block_q5_0 { /* w = d * (q - 16), q in 0..31 */
+    uint16_t d;
+    uint8_t qh[4];  /* bit j of the little-endian uint32: the 5th bit of q[j] */
+    uint8_t qs[16]; /* low 4 bits, as q4_0 */
+} tm_block_q5_0;
+static_assert(sizeof(tm_block_q5_0) == 22, "q5_0 blocks are 22 bytes");
+
+typedef struct tm_block_q5_1 { /* w = d * q + m */
+    uint16_t d, m;
+    uint8_t qh[4];
+    uint8_t qs[16];
+} tm_block_q5_1;
+static_assert(sizeof(tm_block_q5_1) == 24, "q5_1 blocks are 24 bytes");
+
+typedef struct tm_block_q8_0 { /* w = d * q */
+    uint16_t d;
+    int8_t qs[32];
+} tm_block_q8_0;
+static_assert(sizeof(tm_block_q8_0) == 34, "q8_0 blocks are 34 bytes");
+
+typedef struct tm_block_q8_1 { /* w = d * q; s = d * sum(q), both fp16 */
+    uint16_t d, s;
+    int8_t qs[32];
+} tm_block_q8_1;
+static_assert(sizeof(tm_block_q8_1) == 36, "q8_1 blocks are 36 bytes");
+
+#define TM_QK_K 256 /* elements per K-quant super-block */
+
+typedef struct tm_block_q2_k { /* 16 groups of 16: w = d * sc * q - dmin * m */
+    uint8_t scales[16];        /* group g: low nibble sc, high nibble m */
+    uint8_t qs[64];            /* 2-bit q */
+    uint16_t d, dmin;
+} tm_block_q2_k;
+static_assert(sizeof(tm_block_q2_k) == 84, "q2_K blocks are 84 bytes");
+
+typedef struct tm_block_q3_k { /* 16 groups of 16: w = d * (sc - 32) * (q - 4 * !hbit) */
+    uint8_t hmask[32];         /* high bit of each q */
+    uint8_t qs[64];            /* low 2 bits */
+    uint8_t scales[12];        /* 16 6-bit scales, packed */
+    uint16_t d;
+} tm_block_q3_k;
+static_assert(sizeof(tm_block_q3_k) == 110, "q3_K blocks are 110 bytes");
+
+typedef struct tm_block_q4_k { /* 8 groups of 32: w = d * sc * q - dmin * m */
+    uint16_t d, dmin;
+    uint8_t scales[12]; /* 8 6-bit scales and 8 6-bit mins, packed */
+    uint8_t qs[128];
+} tm_block_q4_k;
+static_assert(sizeof(tm_block_q4_k) == 144, "q4_K blocks are 144 bytes");
+
+typedef struct tm_block_q5_k { /* as q4_K with a 5th bit per q */
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qh[32];
+    uint8_t qs[128];
+} tm_block_q5_k;
+static_assert(sizeof(tm_block_q5_k) == 176, "q5_K blocks are 176 bytes");
+
+typedef struct tm_block_q6_k { /* 16 groups of 16: w = d * sc * (q - 32) */
+    uint8_t ql[128];           /* low 4 bits */
+    uint8_t qh[64];            /* high 2 bits */
+    int8_t scales[16];
+    uint16_t d;
+} tm_block_q6_k;
+static_assert(sizeof(tm_block_q6_k) == 210, "q6_K blocks are 210 bytes");
+
+typedef struct tm_block_q8_k { /* activations for K-quant dots: w = d * q */
+    float d;                   /* a float, not fp16 */
+    int8_t qs[TM_QK_K];
+    int16_t bsums[TM_QK_K / 16]; /* sum of each group of 16 qs */
+} tm_block_q8_k;
+static_assert(sizeof(tm_block_q8_k) == 292, "q8_K blocks are 292 bytes");
+
+/* ---- per-type functions: the scalar reference (tensor/<type>.c) ------------------------- */
+
+/* n: elements, a whole number of blocks of the type. */
+typedef void (*tm_to_float_fn)(const void *src, float *dst, int64_t n);
+typedef void (*tm_from_float_fn)(const float *src, void *dst, int64_t n);
+/* *out = dot(w, x) over n elements; w is a row of the weight type, x of its act_type. */
+typedef void (*tm_vec_dot_fn)(int64_t n, float *out, const void *w, const void *x);
+
+typedef struct tm_type_traits {
+    tm_dtype act_type;         /* format of the activations for vec_dot */
+    tm_to_float_fn to_float;   /* dequantize */
+    tm_from_float_fn quantize; /* the best reference quantizer of this type (weights) */
+    tm_vec_dot_fn vec_dot;     /* reference dot; NULL for activation-only formats */
+} tm_type_traits;
+
+/* The reference functions of a type; NULL when this build cannot compute with it. */
+const tm_type_traits *tm_type_traits_get(uint32_t type);
+
+/* ---- kernel tables (kernels/dispatch.c) --------------------------------------------------- */
+
+typedef struct tm_kernels {
+    const char *isa;                           /* "ref", "avx2", "avx512", ... */
+    tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];     /* by weight type; NULL: not computable */
+    tm_from_float_fn quantize[TM_DTYPE_COUNT]; /* float -> type; used for activation formats */
+    tm_to_float_fn to_float[TM_DTYPE_COUNT];   /* dequantize */
+} tm_kernels;
+
+/* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",
+ * "avx512" force one (TM_E_UNSUPPORTED if the CPU or this build cannot run it; TM_E_ARG for
+ * an unknown name). Every slot of the reference stays valid where an ISA has no override. */
+tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm_err *err);
+/* The names of the tables this build has and this CPU runs, best last, e.g.
+ * {"ref", "avx2", "avx512"}; returns how many were written. */
+int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap);
+
+#endif
