@@ -104,4 +104,9 @@ const char *tm_test_tmp_path(const char *name);
 /* Reads a whole file or fails the test (returns NULL). Caller frees with tm_free. */
 char *tm_test_read_file(const char *path, size_t *n_bytes);
 
+/* Minimal JSON reading for golden files: the value of a key of the top-level object (not of
+ * nested ones). A number, or an array of integers (returns the count, -1 if absent). */
+bool tm_test_json_number(const char *json, const char *key, double *out);
+int tm_test_json_ints(const char *json, const char *key, int32_t *out, int cap);
+
 #endif

@@ -90,3 +90,71 @@ char *tm_test_read_file(const char *path, size_t *n_bytes)
         *n_bytes = n;
     return data;
 }
+
+/* Finds "key": at brace depth 1, outside strings; returns the text after the colon. */
+static const char *json_top_value(const char *json, const char *key)
+{
+    int depth = 0;
+    size_t key_len = strlen(key);
+    for (const char *p = json; *p; p++) {
+        if (*p == '"') {
+            const char *start = p + 1;
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (!*p)
+                return NULL;
+            if (depth == 1 && (size_t)(p - start) == key_len && memcmp(start, key, key_len) == 0) {
+                const char *q = p + 1;
+                while (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')
+                    q++;
+                if (*q == ':')
+                    return q + 1;
+            }
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+        }
+    }
+    return NULL;
+}
+
+bool tm_test_json_number(const char *json, const char *key, double *out)
+{
+    const char *v = json_top_value(json, key);
+    if (!v)
+        return false;
+    char *end = NULL;
+    double d = strtod(v, &end);
+    if (end == v)
+        return false;
+    *out = d;
+    return true;
+}
+
+int tm_test_json_ints(const char *json, const char *key, int32_t *out, int cap)
+{
+    const char *v = json_top_value(json, key);
+    if (!v)
+        return -1;
+    while (*v == ' ')
+        v++;
+    if (*v != '[')
+        return -1;
+    v++;
+    int n = 0;
+    for (;;) {
+        while (*v == ' ' || *v == ',' || *v == '\n')
+            v++;
+        if (*v == ']' || !*v || n == cap)
+            break;
+        char *end = NULL;
+        long x = strtol(v, &end, 10);
+        if (end == v)
+            return -1;
+        out[n++] = (int32_t)x;
+        v = end;
+    }
+    return n;
+}

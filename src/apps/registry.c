@@ -4,5 +4,7 @@
 #include <stddef.h>
 
 const tm_app tm_apps[] = {
+    {"run", "generate a continuation of a prompt", tm_app_run_main},
+    {"logits", "evaluate token ids and write all logits (float32)", tm_app_logits_main},
     {NULL, NULL, NULL},
 };

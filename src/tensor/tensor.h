@@ -200,4 +200,36 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
  * {"ref", "avx2", "avx512"}; returns how many were written. */
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap);
 
+/* ---- matrix x activations (matmul.c) ------------------------------------------------------ */
+
+typedef struct tm_mat { /* a weight matrix as stored in GGUF: n_rows rows of n_cols elements */
+    const void *data;
+    uint32_t type;  /* tm_dtype with a vec_dot in the kernel table */
+    int64_t n_cols; /* ne[0]: the input dimension */
+    int64_t n_rows; /* ne[1]: the output dimension */
+    uint64_t row_bytes;
+} tm_mat;
+
+/* Scratch for tm_matmul, sized once for the largest call (no allocation per token). */
+typedef struct tm_matmul_scratch {
+    void *act;               /* activations converted to the act type: [max_tokens] rows */
+    size_t act_bytes;        /* capacity of act */
+    float *rows;             /* float_activations mode: one dequantized row per thread */
+    int64_t rows_per_thread; /* capacity per thread, in floats */
+    int n_threads;
+} tm_matmul_scratch;
+
+/* Allocates scratch for up to max_tokens rows of up to max_cols inputs on n_threads. */
+tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64_t max_cols,
+                                 int n_threads, tm_err *err);
+void tm_matmul_scratch_fini(tm_matmul_scratch *s);
+
+/* y[t * y_stride + r] = dot(row r of w, x[t * n_cols ...]) for t < n_tokens, r < n_rows.
+ * x is float [n_tokens][w->n_cols]. With float_activations, quantized weight rows are
+ * dequantized and multiplied by the float activations instead of quantizing the
+ * activations (slower, exact for the file's weights). Runs on every thread of the pool. */
+void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float *x,
+               int64_t n_tokens, float *y, int64_t y_stride, bool float_activations,
+               tm_matmul_scratch *s);
+
 #endif

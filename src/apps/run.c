@@ -1,0 +1,268 @@
+/* temoto run: generate a continuation of a prompt. Only the generated text goes to stdout
+ * (scripts pipe it), followed by one newline; loading messages and timings go to stderr. */
+#include "apps.h"
+#include "cli.h"
+
+#include "base/base.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_PROMPT_BYTES (64u << 20)
+
+typedef struct run_args {
+    const char *model_path, *prompt, *prompt_file;
+    int64_t n_predict, n_threads, n_ctx, seed, top_k, repeat_last_n;
+    double temp, top_p, min_p, repeat_penalty;
+    bool ignore_eos, f32_act, verbose;
+} run_args;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: temoto run -m MODEL.gguf -p PROMPT [options]\n"
+                 "\n"
+                 "Prints the model's continuation of PROMPT to stdout and stops at the end-of-\n"
+                 "generation token or after N new tokens. Timings go to stderr.\n"
+                 "\n"
+                 "  -m, --model FILE         GGUF model\n"
+                 "  -p, --prompt TEXT        the prompt (UTF-8)\n"
+                 "  -f, --file FILE          read the prompt from a file instead\n"
+                 "  -n, --n-predict N        new tokens at most (default 256)\n"
+                 "  --temp T                 temperature; 0 = greedy (default 0.8)\n"
+                 "  --top-k K                keep the K most likely tokens, 0 = off (default 40)\n"
+                 "  --top-p P                nucleus sampling, 1 = off (default 0.95)\n"
+                 "  --min-p P                drop tokens below P x the best one's probability\n"
+                 "                           (default 0.05)\n"
+                 "  --repeat-penalty R       penalise recent tokens, 1 = off (default 1)\n"
+                 "  --repeat-last-n N        tokens the penalty looks back over (default 64)\n"
+                 "  --seed S                 random seed (default 0)\n"
+                 "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
+                 "  -t, --threads N          threads (default: one per core)\n"
+                 "  --ignore-eos             keep generating past end-of-generation tokens\n"
+                 "  --f32-act                exact float activations for quantized weights\n"
+                 "  -v, --verbose            print the prompt's token ids to stderr\n");
+}
+
+static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
+{
+    tm_sampler_params sp = tm_sampler_params_default();
+    *a = (run_args){.n_predict = 256,
+                    .temp = sp.temperature,
+                    .top_k = sp.top_k,
+                    .top_p = sp.top_p,
+                    .min_p = sp.min_p,
+                    .repeat_penalty = sp.repeat_penalty,
+                    .repeat_last_n = sp.repeat_last_n};
+    bool bad = false;
+    const char *v = NULL;
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *flag = argv[i];
+        if (tm_cli_is_help(flag)) {
+            usage(stdout);
+            *exit_code = 0;
+            return false;
+        } else if (tm_cli_flag(argc, argv, &i, "-m", "--model", &a->model_path, &bad)) {
+        } else if (tm_cli_flag(argc, argv, &i, "-p", "--prompt", &a->prompt, &bad)) {
+        } else if (tm_cli_flag(argc, argv, &i, "-f", "--file", &a->prompt_file, &bad)) {
+        } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-predict", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, INT32_MAX, &a->n_predict);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--temp", &v, &bad)) {
+            bad = bad || !tm_cli_float(flag, v, 0, 100, &a->temp);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--top-k", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, INT32_MAX, &a->top_k);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--top-p", &v, &bad)) {
+            bad = bad || !tm_cli_float(flag, v, 1e-6, 1, &a->top_p);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--min-p", &v, &bad)) {
+            bad = bad || !tm_cli_float(flag, v, 0, 1, &a->min_p);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--repeat-penalty", &v, &bad)) {
+            bad = bad || !tm_cli_float(flag, v, 1e-3, 100, &a->repeat_penalty);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--repeat-last-n", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, 1 << 20, &a->repeat_last_n);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--seed", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, INT64_MAX, &a->seed);
+        } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
+        } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, 1024, &a->n_threads);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--ignore-eos", NULL, &bad)) {
+            a->ignore_eos = true;
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--f32-act", NULL, &bad)) {
+            a->f32_act = true;
+        } else if (tm_cli_flag(argc, argv, &i, "-v", "--verbose", NULL, &bad)) {
+            a->verbose = true;
+        } else {
+            fprintf(stderr, "error: unknown option '%s'\n", flag);
+            bad = true;
+        }
+    }
+    if (!bad && !a->model_path) {
+        fprintf(stderr, "error: -m MODEL is required\n");
+        bad = true;
+    }
+    if (!bad && a->prompt && a->prompt_file) {
+        fprintf(stderr, "error: give -p or -f, not both\n");
+        bad = true;
+    }
+    if (bad) {
+        usage(stderr);
+        *exit_code = 2;
+        return false;
+    }
+    return true;
+}
+
+/* Prints a token's bytes. After BOS a leading space is dropped, as SentencePiece
+ * detokenizers do: the space is the word-start marker of the first word, not text. */
+static void print_piece(const tm_model *model, tm_token prev, tm_token tok)
+{
+    char small[256];
+    int32_t n = tm_token_to_piece(model, tok, false, small, (int32_t)sizeof small);
+    if (n <= 0)
+        return;
+    const char *p = small;
+    char *big = NULL;
+    if (n > (int32_t)sizeof small) {
+        big = tm_malloc((size_t)n);
+        if (!big)
+            return;
+        tm_token_to_piece(model, tok, false, big, n);
+        p = big;
+    }
+    if (prev == tm_model_bos(model) && prev >= 0 && p[0] == ' ') {
+        p++;
+        n--;
+    }
+    fwrite(p, 1, (size_t)n, stdout);
+    fflush(stdout);
+    tm_free(big);
+}
+
+static tm_status tokenize_prompt(const tm_model *model, const char *text, size_t len,
+                                 tm_token **out, int32_t *n_out, tm_err *err)
+{
+    int32_t cap = (int32_t)TM_MIN(len + 8, (size_t)INT32_MAX / 2), n = 0;
+    tm_token *ids = tm_malloc((size_t)cap * sizeof *ids);
+    if (!ids)
+        return tm_fail(err, TM_E_NOMEM, "prompt of %zu bytes", len);
+    tm_status st = tm_tokenize(model, text, len, true, false, ids, cap, &n, err);
+    if (st != TM_OK) {
+        tm_free(ids);
+        return st;
+    }
+    *out = ids;
+    *n_out = n;
+    return TM_OK;
+}
+
+static tm_status generate(const run_args *a, tm_model *model, const tm_token *prompt,
+                          int32_t n_prompt, tm_err *err)
+{
+    tm_session_params sp = tm_session_params_default();
+    sp.n_ctx = (int32_t)a->n_ctx;
+    sp.n_threads = (int32_t)a->n_threads;
+    tm_session *s = NULL;
+    tm_sampler *sampler = NULL;
+    float *logits = NULL;
+    int32_t n_vocab = tm_model_n_vocab(model);
+    tm_sampler_params smp = tm_sampler_params_default();
+    smp.temperature = (float)a->temp;
+    smp.top_k = (int32_t)a->top_k;
+    smp.top_p = (float)a->top_p;
+    smp.min_p = (float)a->min_p;
+    smp.repeat_penalty = (float)a->repeat_penalty;
+    smp.repeat_last_n = (int32_t)a->repeat_last_n;
+    smp.seed = (uint64_t)a->seed;
+    tm_status st = tm_session_create(model, &sp, &s, err);
+    if (st == TM_OK)
+        st = tm_sampler_create(&smp, n_vocab, &sampler, err);
+    if (st == TM_OK && !(logits = tm_malloc((size_t)n_vocab * sizeof *logits)))
+        st = tm_fail(err, TM_E_NOMEM, "logits");
+    if (st == TM_OK && n_prompt > tm_session_n_ctx(s))
+        st = tm_fail(err, TM_E_LIMIT, "the prompt has %d tokens, the context holds %d", n_prompt,
+                     tm_session_n_ctx(s));
+    int64_t t0 = tm_time_us();
+    if (st == TM_OK)
+        st = tm_session_eval(s, prompt, n_prompt, logits, false, err);
+    int64_t t1 = tm_time_us(), n_gen = 0;
+    for (int32_t i = 0; st == TM_OK && i < n_prompt; i++)
+        tm_sampler_accept(sampler, prompt[i]);
+    tm_token prev = n_prompt > 0 ? prompt[n_prompt - 1] : -1;
+    bool stopped_by_ctx = false;
+    while (st == TM_OK && n_gen < a->n_predict) {
+        tm_token tok = tm_sampler_sample(sampler, logits);
+        if (tm_token_is_eog(model, tok) && !a->ignore_eos)
+            break;
+        tm_sampler_accept(sampler, tok);
+        print_piece(model, prev, tok);
+        prev = tok;
+        n_gen++;
+        if (n_gen == a->n_predict)
+            break;
+        if (tm_session_n_past(s) >= tm_session_n_ctx(s)) {
+            stopped_by_ctx = true;
+            break;
+        }
+        st = tm_session_eval(s, &tok, 1, logits, false, err);
+    }
+    int64_t t2 = tm_time_us();
+    if (st == TM_OK) {
+        fputc('\n', stdout);
+        fflush(stdout);
+        if (stopped_by_ctx)
+            fprintf(stderr, "stopped: the context of %d tokens is full\n", tm_session_n_ctx(s));
+        double pp_s = (double)(t1 - t0) / 1e6, tg_s = (double)(t2 - t1) / 1e6;
+        fprintf(stderr,
+                "prompt: %d tokens in %.3f s (%.1f t/s); generated: %lld tokens in %.3f s "
+                "(%.1f t/s); kernels %s\n",
+                n_prompt, pp_s, pp_s > 0 ? n_prompt / pp_s : 0.0, (long long)n_gen, tg_s,
+                tg_s > 0 ? (double)n_gen / tg_s : 0.0, tm_model_kernels(model));
+    }
+    tm_free(logits);
+    tm_sampler_free(sampler);
+    tm_session_free(s);
+    return st;
+}
+
+int tm_app_run_main(int argc, char **argv)
+{
+    run_args a;
+    int exit_code = 0;
+    if (!parse_args(argc, argv, &a, &exit_code))
+        return exit_code;
+    tm_err err = {0};
+    char *file_text = NULL;
+    size_t len = 0;
+    const char *text = a.prompt ? a.prompt : "";
+    tm_status st = TM_OK;
+    if (a.prompt_file) {
+        st = tm_file_read_all(a.prompt_file, MAX_PROMPT_BYTES, &file_text, &len, &err);
+        text = file_text;
+    } else {
+        len = strlen(text);
+    }
+    tm_model *model = NULL;
+    tm_token *ids = NULL;
+    int32_t n_ids = 0;
+    tm_model_params mp = tm_model_params_default();
+    mp.float_activations = a.f32_act;
+    if (st == TM_OK)
+        st = tm_model_load(a.model_path, &mp, &model, &err);
+    if (st == TM_OK)
+        st = tokenize_prompt(model, text, len, &ids, &n_ids, &err);
+    if (st == TM_OK && n_ids == 0)
+        st = tm_fail(&err, TM_E_ARG, "the prompt is empty and the model adds no BOS token");
+    if (st == TM_OK && a.verbose) {
+        fprintf(stderr, "prompt ids:");
+        for (int32_t i = 0; i < n_ids; i++)
+            fprintf(stderr, " %d", ids[i]);
+        fputc('\n', stderr);
+    }
+    if (st == TM_OK)
+        st = generate(&a, model, ids, n_ids, &err);
+    tm_free(ids);
+    tm_free(file_text);
+    tm_model_free(model);
+    if (st != TM_OK)
+        return tm_cli_error("%s", err.msg);
+    return 0;
+}

@@ -1,0 +1,99 @@
+/* tm_model: a GGUF file opened, its kernels chosen, its network and vocabulary read. A
+ * file whose tokenizer is not supported still loads (token ids can be evaluated); asking it
+ * to tokenize then explains why not. */
+#include "engine.h"
+
+#include <string.h>
+
+tm_model_params tm_model_params_default(void)
+{
+    tm_model_params p;
+    memset(&p, 0, sizeof p);
+    p.use_mmap = true;
+    p.kernels = tm_getenv("TM_KERNELS");
+    p.float_activations = false;
+    return p;
+}
+
+void tm_model_free(tm_model *model)
+{
+    if (!model)
+        return;
+    tm_net_free(model->net);
+    tm_model_vocab_free(model);
+    tm_gguf_close(model->gguf);
+    tm_free(model);
+}
+
+tm_status tm_model_load(const char *path, const tm_model_params *params, tm_model **out,
+                        tm_err *err)
+{
+    tm_model_params defaults = tm_model_params_default();
+    if (!params)
+        params = &defaults;
+    tm_model *m = tm_calloc(1, sizeof *m);
+    if (!m)
+        return tm_fail(err, TM_E_NOMEM, "model");
+    m->params = *params;
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    tm_status st = tm_kernels_init(&m->kernels, &cpu, params->kernels, err);
+    if (st == TM_OK)
+        st = tm_gguf_open(path, &m->gguf, err);
+    if (st == TM_OK)
+        st = tm_net_load(m->gguf, &m->kernels, &m->net, err);
+    if (st == TM_OK)
+        st = tm_model_vocab_load(m, err);
+    if (st != TM_OK) {
+        tm_err_context(err, "loading '%s'", path);
+        tm_model_free(m);
+        return st;
+    }
+    *out = m;
+    return TM_OK;
+}
+
+const tm_net *tm_model_net(const tm_model *model)
+{
+    return model->net;
+}
+
+const char *tm_model_arch(const tm_model *model)
+{
+    return model->net->hp.arch;
+}
+
+const char *tm_model_kernels(const tm_model *model)
+{
+    return model->kernels.isa;
+}
+
+int32_t tm_model_n_vocab(const tm_model *model)
+{
+    return model->net->hp.n_vocab;
+}
+
+int32_t tm_model_n_ctx_train(const tm_model *model)
+{
+    return model->net->hp.n_ctx_train;
+}
+
+int32_t tm_model_n_embd(const tm_model *model)
+{
+    return model->net->hp.n_embd;
+}
+
+int32_t tm_model_n_layer(const tm_model *model)
+{
+    return model->net->hp.n_layer;
+}
+
+uint64_t tm_model_n_params(const tm_model *model)
+{
+    return model->net->n_params;
+}
+
+uint64_t tm_model_weight_bytes(const tm_model *model)
+{
+    return model->net->weight_bytes;
+}

@@ -1,0 +1,109 @@
+/* tm_session: one sequence of one model: its thread pool, KV cache and scratch, and how
+ * many positions it holds. Evaluation splits long inputs into batches of n_batch. */
+#include "engine.h"
+
+#include <string.h>
+
+#define TM_DEFAULT_CTX 4096 /* when the caller does not say: training contexts reach 128k */
+
+struct tm_session {
+    const tm_model *model;
+    tm_pool *pool;
+    tm_net_state *state;
+    int32_t n_past;
+};
+
+tm_session_params tm_session_params_default(void)
+{
+    tm_session_params p;
+    memset(&p, 0, sizeof p);
+    p.n_ctx = 0;
+    p.n_threads = 0;
+    p.n_batch = 512;
+    return p;
+}
+
+void tm_session_free(tm_session *s)
+{
+    if (!s)
+        return;
+    tm_net_state_free(s->state);
+    tm_pool_free(s->pool);
+    tm_free(s);
+}
+
+tm_status tm_session_create(const tm_model *model, const tm_session_params *params,
+                            tm_session **out, tm_err *err)
+{
+    tm_session_params defaults = tm_session_params_default();
+    if (!params)
+        params = &defaults;
+    if (params->n_ctx < 0 || params->n_batch < 0 || params->n_threads < 0)
+        return tm_fail(err, TM_E_ARG, "context %d, batch %d and threads %d must not be negative",
+                       params->n_ctx, params->n_batch, params->n_threads);
+    int32_t n_ctx = params->n_ctx;
+    if (n_ctx == 0)
+        n_ctx = TM_MIN(model->net->hp.n_ctx_train, TM_DEFAULT_CTX);
+    int32_t n_batch = params->n_batch ? params->n_batch : 512;
+    tm_session *s = tm_calloc(1, sizeof *s);
+    if (!s)
+        return tm_fail(err, TM_E_NOMEM, "session");
+    s->model = model;
+    tm_status st = tm_pool_create(params->n_threads, &s->pool, err);
+    if (st == TM_OK) {
+        tm_net_params np = {.kernels = &model->kernels,
+                            .float_activations = model->params.float_activations};
+        st = tm_net_state_create(model->net, &np, n_ctx, n_batch, s->pool, &s->state, err);
+    }
+    if (st != TM_OK) {
+        tm_session_free(s);
+        return st;
+    }
+    *out = s;
+    return TM_OK;
+}
+
+tm_status tm_session_eval(tm_session *s, const tm_token *tokens, int32_t n, float *logits,
+                          bool all_logits, tm_err *err)
+{
+    int32_t n_ctx = tm_net_state_n_ctx(s->state);
+    if (n < 0)
+        return tm_fail(err, TM_E_ARG, "%d tokens", n);
+    if (n > n_ctx - s->n_past)
+        return tm_fail(err, TM_E_LIMIT,
+                       "%d tokens do not fit: the context holds %d and %d are used", n, n_ctx,
+                       s->n_past);
+    int32_t n_batch = tm_net_state_n_batch(s->state);
+    int32_t n_vocab = s->model->net->hp.n_vocab;
+    for (int32_t done = 0; done < n;) {
+        int32_t chunk = TM_MIN(n_batch, n - done);
+        bool last = done + chunk == n;
+        float *out = NULL;
+        if (logits && all_logits)
+            out = logits + (int64_t)done * n_vocab;
+        else if (logits && last)
+            out = logits;
+        tm_status st = tm_net_forward(s->model->net, s->state, tokens + done, chunk, s->n_past,
+                                      out, all_logits, err);
+        if (st != TM_OK)
+            return st;
+        s->n_past += chunk;
+        done += chunk;
+    }
+    return TM_OK;
+}
+
+int32_t tm_session_n_past(const tm_session *s)
+{
+    return s->n_past;
+}
+
+int32_t tm_session_n_ctx(const tm_session *s)
+{
+    return tm_net_state_n_ctx(s->state);
+}
+
+void tm_session_reset(tm_session *s)
+{
+    s->n_past = 0;
+}

@@ -1,0 +1,37 @@
+/* Inside the model folder: the architecture registry and the helpers architectures use to
+ * read hyper-parameters and find their tensors. */
+#ifndef TM_MODEL_ARCH_H
+#define TM_MODEL_ARCH_H
+
+#include "model.h"
+
+typedef struct tm_arch {
+    const char *name; /* general.architecture */
+    /* Fills net->hp and the weights from g; net is zeroed, net->layers unallocated. */
+    tm_status (*load)(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+} tm_arch;
+
+/* NULL when no architecture of that name is built in. */
+const tm_arch *tm_arch_find(const char *name);
+/* "llama, ..." for error messages. */
+const char *tm_arch_names(void);
+
+tm_status tm_arch_llama_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+
+/* Reads the "<arch>.*" hyper-parameters every decoder has (hparams.c). n_vocab is left to
+ * the caller (from token_embd's shape). */
+tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm_err *err);
+
+/* Finds a weight matrix of n_rows rows of n_cols, of a type the kernels can multiply
+ * (weights.c). Missing: TM_E_FORMAT naming it, or, when optional, TM_OK with out zeroed. */
+tm_status tm_weight_mat(const tm_gguf *g, const tm_kernels *k, const char *name, int64_t n_cols,
+                        int64_t n_rows, bool optional, tm_mat *out, tm_err *err);
+/* Finds an F32 vector of n values (norm gains, biases, rope factors). */
+tm_status tm_weight_vec(const tm_gguf *g, const char *name, int64_t n, bool optional,
+                        const float **out, tm_err *err);
+/* The same for "blk.<layer>.<suffix>". */
+tm_status tm_weight_layer_mat(const tm_gguf *g, const tm_kernels *k, int32_t layer,
+                              const char *suffix, int64_t n_cols, int64_t n_rows, bool optional,
+                              tm_mat *out, tm_err *err);
+
+#endif

@@ -1,0 +1,224 @@
+/* The decoder forward pass and the per-sequence state it runs in.
+ *
+ * For a batch of n tokens: embed, then per layer
+ *   attention: h = RMSNorm(x); q, k, v = h Wq, h Wk, h Wv; RoPE(q, k); append k, v to the
+ *              cache; x += Attention(q, cache) Wo
+ *   feed-forward: h = RMSNorm(x); x += (SiLU(h Wgate) * (h Wup)) Wdown
+ * and finally logits = RMSNorm(x) Wout for the rows the caller wants. Activations are
+ * float; matrix products go through tm_matmul (quantized weights x 8-bit activations,
+ * or exact float activations when asked). The KV cache is float, one contiguous block per
+ * layer: [n_ctx][n_head_kv * head_dim]. */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+struct tm_net_state {
+    const tm_net *net;
+    tm_net_params params;
+    tm_pool *pool;
+    int32_t n_ctx, n_batch;
+    int64_t k_width, v_width, q_width, o_width; /* floats per token */
+    float *k_cache; /* [n_layer][n_ctx][k_width] */
+    float *v_cache; /* [n_layer][n_ctx][v_width] */
+    float *x;       /* [n_batch][n_embd] the residual stream */
+    float *h;       /* [n_batch][n_embd] normed input of a block, then its output */
+    float *q, *k, *v; /* [n_batch][q_width / k_width / v_width] */
+    float *att;       /* [n_batch][o_width] attention output before Wo */
+    float *gate, *up; /* [n_batch][n_ff] */
+    float *rope_cs;   /* [n_batch][n_rot / 2][2] cos, sin */
+    int32_t *pos;     /* [n_batch] */
+    float *scores;    /* [n_threads][n_ctx] */
+    tm_matmul_scratch mm;
+};
+
+static float *alloc_floats(int64_t n, bool *ok)
+{
+    if (n <= 0)
+        n = 1;
+    float *p = tm_aligned_alloc(64, (size_t)n * sizeof(float));
+    if (!p)
+        *ok = false;
+    return p;
+}
+
+void tm_net_state_free(tm_net_state *st)
+{
+    if (!st)
+        return;
+    float *bufs[] = {st->k_cache, st->v_cache, st->x,   st->h,    st->q,       st->k,
+                     st->v,       st->att,     st->gate, st->up,   st->rope_cs, st->scores};
+    for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
+        tm_aligned_free(bufs[i]);
+    tm_free(st->pos);
+    tm_matmul_scratch_fini(&st->mm);
+    tm_free(st);
+}
+
+tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, int32_t n_ctx,
+                              int32_t n_batch, tm_pool *pool, tm_net_state **out, tm_err *err)
+{
+    const tm_hparams *hp = &net->hp;
+    if (n_ctx < 1 || n_batch < 1)
+        return tm_fail(err, TM_E_ARG, "context %d and batch %d must be positive", n_ctx, n_batch);
+    n_batch = TM_MIN(n_batch, n_ctx);
+    tm_net_state *st = tm_calloc(1, sizeof *st);
+    if (!st)
+        return tm_fail(err, TM_E_NOMEM, "sequence state");
+    st->net = net;
+    st->params = *params;
+    st->pool = pool;
+    st->n_ctx = n_ctx;
+    st->n_batch = n_batch;
+    st->q_width = (int64_t)hp->n_head * hp->head_dim;
+    st->k_width = (int64_t)hp->n_head_kv * hp->head_dim;
+    st->v_width = (int64_t)hp->n_head_kv * hp->head_dim_v;
+    st->o_width = (int64_t)hp->n_head * hp->head_dim_v;
+    int n_threads = tm_pool_size(pool);
+    bool ok = true;
+    int64_t cache = (int64_t)hp->n_layer * n_ctx;
+    st->k_cache = alloc_floats(cache * st->k_width, &ok);
+    st->v_cache = alloc_floats(cache * st->v_width, &ok);
+    st->x = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
+    st->h = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
+    st->q = alloc_floats(n_batch * st->q_width, &ok);
+    st->k = alloc_floats(n_batch * st->k_width, &ok);
+    st->v = alloc_floats(n_batch * st->v_width, &ok);
+    st->att = alloc_floats(n_batch * st->o_width, &ok);
+    st->gate = alloc_floats((int64_t)n_batch * hp->n_ff, &ok);
+    st->up = alloc_floats((int64_t)n_batch * hp->n_ff, &ok);
+    st->rope_cs = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
+    st->scores = alloc_floats((int64_t)n_threads * n_ctx, &ok);
+    st->pos = tm_calloc((size_t)n_batch, sizeof *st->pos);
+    if (!ok || !st->pos) {
+        tm_net_state_free(st);
+        return tm_fail(err, TM_E_NOMEM, "KV cache and buffers for %d positions", n_ctx);
+    }
+    int64_t max_cols = TM_MAX(TM_MAX(hp->n_embd, hp->n_ff), st->o_width);
+    tm_status s = tm_matmul_scratch_init(&st->mm, n_batch, max_cols, n_threads, err);
+    if (s != TM_OK) {
+        tm_net_state_free(st);
+        return s;
+    }
+    *out = st;
+    return TM_OK;
+}
+
+int32_t tm_net_state_n_ctx(const tm_net_state *st)
+{
+    return st->n_ctx;
+}
+
+int32_t tm_net_state_n_batch(const tm_net_state *st)
+{
+    return st->n_batch;
+}
+
+static void matmul(tm_net_state *st, const tm_mat *w, const float *x, int64_t n_tokens, float *y)
+{
+    tm_matmul(st->params.kernels, st->pool, w, x, n_tokens, y, w->n_rows,
+              st->params.float_activations, &st->mm);
+}
+
+static void add_rows(float *x, const float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] += y[i];
+}
+
+/* SwiGLU (Shazeer, 2020): gate = SiLU(gate) * up */
+static void swiglu(float *gate, const float *up, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int32_t n,
+                            int32_t pos0)
+{
+    const tm_hparams *hp = &st->net->hp;
+    tm_rms_norm(st->h, st->x, l->attn_norm, hp->n_embd, n, hp->norm_eps);
+    matmul(st, &l->wq, st->h, n, st->q);
+    matmul(st, &l->wk, st->h, n, st->k);
+    matmul(st, &l->wv, st->h, n, st->v);
+    tm_rope_apply(st->q, st->rope_cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
+    tm_rope_apply(st->k, st->rope_cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
+    float *k_cache = st->k_cache + (int64_t)il * st->n_ctx * st->k_width;
+    float *v_cache = st->v_cache + (int64_t)il * st->n_ctx * st->v_width;
+    memcpy(k_cache + pos0 * st->k_width, st->k, (size_t)(n * st->k_width) * sizeof(float));
+    memcpy(v_cache + pos0 * st->v_width, st->v, (size_t)(n * st->v_width) * sizeof(float));
+    tm_attn_args a = {
+        .q = st->q,
+        .q_stride = st->q_width,
+        .k_cache = k_cache,
+        .v_cache = v_cache,
+        .kv_stride = st->k_width,
+        .v_stride = st->v_width,
+        .out = st->att,
+        .out_stride = st->o_width,
+        .n_tokens = n,
+        .pos0 = pos0,
+        .n_head = hp->n_head,
+        .n_head_kv = hp->n_head_kv,
+        .head_dim = hp->head_dim,
+        .head_dim_v = hp->head_dim_v,
+        .scale = 1.0f / sqrtf((float)hp->head_dim),
+        .scores = st->scores,
+        .scores_per_thread = st->n_ctx,
+        .dot_f32 = st->params.kernels->vec_dot[TM_DTYPE_F32],
+    };
+    tm_attention(st->pool, &a);
+    matmul(st, &l->wo, st->att, n, st->h);
+    add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
+}
+
+static void ffn_block(tm_net_state *st, const tm_layer *l, int32_t n)
+{
+    const tm_hparams *hp = &st->net->hp;
+    tm_rms_norm(st->h, st->x, l->ffn_norm, hp->n_embd, n, hp->norm_eps);
+    matmul(st, &l->w_gate, st->h, n, st->gate);
+    matmul(st, &l->w_up, st->h, n, st->up);
+    swiglu(st->gate, st->up, (int64_t)n * hp->n_ff);
+    matmul(st, &l->w_down, st->gate, n, st->h);
+    add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
+}
+
+tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tokens, int32_t n,
+                         int32_t pos0, float *logits, bool all_logits, tm_err *err)
+{
+    const tm_hparams *hp = &net->hp;
+    if (n < 1 || n > st->n_batch)
+        return tm_fail(err, TM_E_ARG, "%d tokens in one forward call, allowed 1..%d", n,
+                       st->n_batch);
+    if (pos0 < 0 || pos0 > st->n_ctx - n)
+        return tm_fail(err, TM_E_LIMIT, "positions %d..%d do not fit a context of %d", pos0,
+                       pos0 + n - 1, st->n_ctx);
+    for (int32_t t = 0; t < n; t++)
+        if (tokens[t] < 0 || tokens[t] >= hp->n_vocab)
+            return tm_fail(err, TM_E_ARG, "token id %d at batch index %d is outside the "
+                           "vocabulary of %d", tokens[t], t, hp->n_vocab);
+    const tm_kernels *k = st->params.kernels;
+    for (int32_t t = 0; t < n; t++) {
+        const uint8_t *row = (const uint8_t *)net->token_embd.data +
+                             (uint64_t)tokens[t] * net->token_embd.row_bytes;
+        k->to_float[net->token_embd.type](row, st->x + (int64_t)t * hp->n_embd, hp->n_embd);
+        st->pos[t] = pos0 + t;
+    }
+    tm_rope_table(st->rope_cs, st->pos, n, hp->n_rot, hp->rope_base, hp->rope_freq_scale,
+                  net->rope_freqs);
+    for (int32_t il = 0; il < hp->n_layer; il++) {
+        attention_block(st, &net->layers[il], il, n, pos0);
+        ffn_block(st, &net->layers[il], n);
+    }
+    if (!logits)
+        return TM_OK;
+    /* only the rows whose logits are wanted go through the output matrix */
+    int32_t first = all_logits ? 0 : n - 1;
+    int32_t n_out = n - first;
+    const float *x = st->x + (int64_t)first * hp->n_embd;
+    tm_rms_norm(st->h, x, net->output_norm, hp->n_embd, n_out, hp->norm_eps);
+    matmul(st, &net->output, st->h, n_out, logits);
+    return TM_OK;
+}

@@ -1,0 +1,127 @@
+/* model: hyper-parameters, weights and the forward pass of decoder-only transformers.
+ *
+ * A tm_net is read from a GGUF file: an architecture (arch/<family>.c, listed in arch.c)
+ * reads its hyper-parameters and finds its tensors by name; the forward pass (forward.c)
+ * is shared by the families and switches features on from the hyper-parameters. Weights
+ * stay in the file mapping. A tm_net_state holds what one sequence needs: the KV cache and
+ * scratch buffers sized for a batch; every buffer is allocated when the state is created,
+ * none per token.
+ *
+ * Batched prefill and one-token decode are the same code: a forward call takes n tokens at
+ * consecutive positions, writes their keys and values to the cache and attends causally. */
+#ifndef TM_MODEL_H
+#define TM_MODEL_H
+
+#include "../base/base.h"
+#include "../gguf/gguf.h"
+#include "../tensor/tensor.h"
+
+#define TM_MAX_LAYERS 512
+
+typedef enum tm_rope_kind {
+    TM_ROPE_NORMAL, /* rotates adjacent pairs (2i, 2i + 1): Llama as converted to GGUF */
+    TM_ROPE_NEOX,   /* rotates pairs (i, i + n_rot / 2): GPT-NeoX, Qwen, Phi, Gemma */
+} tm_rope_kind;
+
+typedef struct tm_hparams {
+    char arch[32];     /* general.architecture */
+    int32_t n_vocab;   /* rows of token_embd */
+    int32_t n_ctx_train;
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t head_dim;  /* per-head width of q and k */
+    int32_t head_dim_v; /* per-head width of v */
+    int32_t n_ff;
+    int32_t n_rot;     /* dimensions rotated by RoPE, <= head_dim */
+    float norm_eps;
+    float rope_base;
+    float rope_freq_scale; /* 1 / linear scaling factor; 1: none */
+    tm_rope_kind rope_kind;
+} tm_hparams;
+
+typedef struct tm_layer {
+    const float *attn_norm; /* [n_embd] RMS norm gains */
+    tm_mat wq, wk, wv;      /* rows: n_head * head_dim, n_head_kv * head_dim, ... * head_dim_v */
+    tm_mat wo;              /* n_embd rows of n_head * head_dim_v */
+    const float *ffn_norm;  /* [n_embd] */
+    tm_mat w_gate, w_up;    /* n_ff rows of n_embd */
+    tm_mat w_down;          /* n_embd rows of n_ff */
+} tm_layer;
+
+typedef struct tm_net {
+    tm_hparams hp;
+    tm_mat token_embd;  /* [n_vocab] rows of n_embd */
+    const float *output_norm; /* [n_embd] */
+    tm_mat output;      /* [n_vocab] rows of n_embd; token_embd when tied */
+    const float *rope_freqs; /* [n_rot / 2] divisors of the rope frequencies, or NULL */
+    tm_layer *layers;        /* [n_layer] */
+    uint64_t n_params;
+    uint64_t weight_bytes;
+} tm_net;
+
+typedef struct tm_net_params {
+    const tm_kernels *kernels; /* borrowed; lives as long as the net */
+    bool float_activations;
+} tm_net_params;
+
+/* Reads hyper-parameters and finds the weights in g, which must outlive the net (the
+ * weights point into its mapping). Unknown architectures, missing or mis-shaped tensors
+ * and types the kernels cannot compute are errors naming the key or tensor. */
+tm_status tm_net_load(const tm_gguf *g, const tm_kernels *kernels, tm_net **out, tm_err *err);
+void tm_net_free(tm_net *net);
+
+/* ---- per-sequence state and the forward pass (forward.c) --------------------------------- */
+
+typedef struct tm_net_state tm_net_state;
+
+/* n_ctx: positions the KV cache holds; n_batch: the most tokens one forward call takes;
+ * pool: the threads forward calls run on (borrowed, must outlive the state). */
+tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, int32_t n_ctx,
+                              int32_t n_batch, tm_pool *pool, tm_net_state **out, tm_err *err);
+void tm_net_state_free(tm_net_state *st);
+int32_t tm_net_state_n_ctx(const tm_net_state *st);
+int32_t tm_net_state_n_batch(const tm_net_state *st);
+
+/* Evaluates n (1..n_batch) tokens at positions pos0 .. pos0 + n - 1 (pos0 + n <= n_ctx;
+ * the cache must hold positions 0 .. pos0 - 1 from earlier calls). logits: NULL, or
+ * [n_vocab] for the last token, or [n][n_vocab] when all_logits. Token ids outside the
+ * vocabulary are TM_E_ARG. */
+tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tokens, int32_t n,
+                         int32_t pos0, float *logits, bool all_logits, tm_err *err);
+
+/* ---- building blocks (norm.c, rope.c, attention.c) ---------------------------------------- */
+
+/* y = x / sqrt(mean(x^2) + eps) * g, for n_rows rows of n (y may be x). */
+void tm_rms_norm(float *y, const float *x, const float *g, int64_t n, int64_t n_rows, float eps);
+
+/* cos/sin of every rotated pair for each position: cs[t][i] = {cos, sin} of
+ * pos[t] * base^(-2i / n_rot) * freq_scale / freqs[i] (freqs may be NULL). */
+void tm_rope_table(float *cs, const int32_t *pos, int64_t n_tokens, int32_t n_rot, float base,
+                   float freq_scale, const float *freqs);
+/* Rotates the first n_rot values of each head of x[n_tokens][n_heads * head_dim]. */
+void tm_rope_apply(float *x, const float *cs, int64_t n_tokens, int32_t n_heads,
+                   int32_t head_dim, int32_t n_rot, tm_rope_kind kind);
+
+/* Causal multi-head attention of n_tokens queries at positions pos0 .. pos0 + n_tokens - 1
+ * over the cached keys and values of positions 0 .. (own position). Query head h reads kv
+ * head h / (n_head / n_head_kv) (grouped-query attention). */
+typedef struct tm_attn_args {
+    const float *q;       /* [n_tokens][q_stride]: head h at h * head_dim */
+    int64_t q_stride;
+    const float *k_cache; /* [position][kv_stride]: kv head g's key at g * head_dim */
+    const float *v_cache; /* [position][v_stride] */
+    int64_t kv_stride, v_stride;
+    float *out;           /* [n_tokens][out_stride]: head h at h * head_dim_v */
+    int64_t out_stride;
+    int32_t n_tokens, pos0, n_head, n_head_kv, head_dim, head_dim_v;
+    float scale;          /* multiplies q.k before the softmax: 1 / sqrt(head_dim) */
+    float *scores;        /* scratch [n_threads][scores_per_thread] */
+    int64_t scores_per_thread; /* >= pos0 + n_tokens */
+    tm_vec_dot_fn dot_f32;
+} tm_attn_args;
+
+void tm_attention(tm_pool *pool, const tm_attn_args *a);
+
+#endif

@@ -1,0 +1,145 @@
+/* Matrix times a batch of activation rows, on the worker pool.
+ *
+ * The activations are first converted to the weight type's activation format (Q8_0, Q8_K,
+ * ... or kept as F32), in parallel over rows; then every thread takes a band of weight rows
+ * and, for blocks of ROW_TILE rows, dots them with every token's activations, so a tile of
+ * weights is read from memory once per batch instead of once per token. Bands are rounded
+ * to whole tiles so two threads never write the same cache line of y for one token. */
+#include "tensor.h"
+
+#include <string.h>
+
+#define ROW_TILE 16
+
+typedef struct matmul_job {
+    const tm_kernels *k;
+    const tm_mat *w;
+    const float *x;
+    int64_t n_tokens;
+    float *y;
+    int64_t y_stride;
+    tm_dtype act_type;
+    uint64_t act_row_bytes;
+    tm_matmul_scratch *s;
+} matmul_job;
+
+static void quantize_task(void *arg, int ith, int nth)
+{
+    const matmul_job *job = arg;
+    tm_from_float_fn quantize = job->k->quantize[job->act_type];
+    for (int64_t t = ith; t < job->n_tokens; t += nth)
+        quantize(job->x + t * job->w->n_cols, (uint8_t *)job->s->act + t * job->act_row_bytes,
+                 job->w->n_cols);
+}
+
+static void band(int64_t n_rows, int ith, int nth, int64_t *r0, int64_t *r1)
+{
+    int64_t n_tiles = (n_rows + ROW_TILE - 1) / ROW_TILE;
+    int64_t per = (n_tiles + nth - 1) / nth;
+    *r0 = TM_MIN(ith * per * ROW_TILE, n_rows);
+    *r1 = TM_MIN((ith + 1) * per * ROW_TILE, n_rows);
+}
+
+static void dot_task(void *arg, int ith, int nth)
+{
+    const matmul_job *job = arg;
+    const tm_mat *w = job->w;
+    tm_vec_dot_fn dot = job->k->vec_dot[w->type];
+    const uint8_t *act = job->s->act;
+    int64_t r0, r1;
+    band(w->n_rows, ith, nth, &r0, &r1);
+    for (int64_t rt = r0; rt < r1; rt += ROW_TILE) {
+        int64_t rt1 = TM_MIN(rt + ROW_TILE, r1);
+        for (int64_t t = 0; t < job->n_tokens; t++) {
+            const void *xt = act + t * job->act_row_bytes;
+            float *yt = job->y + t * job->y_stride;
+            for (int64_t r = rt; r < rt1; r++)
+                dot(w->n_cols, &yt[r], (const uint8_t *)w->data + r * w->row_bytes, xt);
+        }
+    }
+}
+
+/* float_activations: dequantize each weight row once, then dot it with every token in F32 */
+static void dequant_dot_task(void *arg, int ith, int nth)
+{
+    const matmul_job *job = arg;
+    const tm_mat *w = job->w;
+    tm_to_float_fn to_float = job->k->to_float[w->type];
+    tm_vec_dot_fn dot = job->k->vec_dot[TM_DTYPE_F32];
+    float *row = job->s->rows + ith * job->s->rows_per_thread;
+    int64_t r0, r1;
+    band(w->n_rows, ith, nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        to_float((const uint8_t *)w->data + r * w->row_bytes, row, w->n_cols);
+        for (int64_t t = 0; t < job->n_tokens; t++)
+            dot(w->n_cols, &job->y[t * job->y_stride + r], row, job->x + t * w->n_cols);
+    }
+}
+
+void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float *x,
+               int64_t n_tokens, float *y, int64_t y_stride, bool float_activations,
+               tm_matmul_scratch *s)
+{
+    const tm_type_traits *tr = tm_type_traits_get(w->type);
+    matmul_job job = {.k = k,
+                      .w = w,
+                      .x = x,
+                      .n_tokens = n_tokens,
+                      .y = y,
+                      .y_stride = y_stride,
+                      .act_type = tr->act_type,
+                      .s = s};
+    bool plain_float = tr->act_type == TM_DTYPE_F32;
+    if (float_activations && !plain_float) {
+        assert(w->n_cols <= s->rows_per_thread && tm_pool_size(pool) <= s->n_threads);
+        tm_pool_run(pool, dequant_dot_task, &job);
+        return;
+    }
+    if (plain_float) {
+        /* F32 activations are used in place: no conversion pass */
+        job.act_row_bytes = (uint64_t)w->n_cols * sizeof(float);
+        tm_matmul_scratch view = *s;
+        view.act = (void *)x;
+        job.s = &view;
+        tm_pool_run(pool, dot_task, &job);
+        return;
+    }
+    bool ok = tm_dtype_row_bytes(tr->act_type, w->n_cols, &job.act_row_bytes);
+    assert(ok && job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
+    (void)ok;
+    if (n_tokens == 1)
+        quantize_task(&job, 0, 1); /* one row: not worth waking the pool */
+    else
+        tm_pool_run(pool, quantize_task, &job);
+    tm_pool_run(pool, dot_task, &job);
+}
+
+tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64_t max_cols,
+                                 int n_threads, tm_err *err)
+{
+    memset(s, 0, sizeof *s);
+    /* the widest activation format per element: F32 (4 bytes); Q8 formats need less */
+    uint64_t act_bytes = 0, rows = 0;
+    if (!tm_mul_u64((uint64_t)max_tokens, (uint64_t)max_cols * 4 + 64, &act_bytes) ||
+        !tm_mul_u64((uint64_t)n_threads, (uint64_t)max_cols, &rows) || act_bytes > SIZE_MAX)
+        return tm_fail(err, TM_E_LIMIT, "matmul scratch for %lld tokens x %lld columns",
+                       (long long)max_tokens, (long long)max_cols);
+    s->act = tm_aligned_alloc(64, (size_t)act_bytes);
+    s->rows = tm_aligned_alloc(64, (size_t)rows * sizeof(float));
+    if (!s->act || !s->rows) {
+        tm_matmul_scratch_fini(s);
+        return tm_fail(err, TM_E_NOMEM, "matmul scratch of %llu bytes",
+                       (unsigned long long)(act_bytes + rows * sizeof(float)));
+    }
+    s->act_bytes = (size_t)act_bytes;
+    s->rows_per_thread = max_cols;
+    s->n_threads = n_threads;
+    return TM_OK;
+}
+
+void tm_matmul_scratch_fini(tm_matmul_scratch *s)
+{
+    tm_aligned_free(s->act);
+    tm_aligned_free(s->rows);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,102 @@
+/* The forward pass's building blocks on small hand-checked cases. */
+#include "model/model.h"
+#include "test.h"
+
+static void test_rms_norm(void)
+{
+    const float x[4] = {1, 2, 3, 4}, g[4] = {1, 1, 2, 0.5f};
+    float y[4];
+    tm_rms_norm(y, x, g, 4, 1, 0.0f);
+    double rms = sqrt((1 + 4 + 9 + 16) / 4.0);
+    TM_CHECK_NEAR(y[0], 1 / rms, 1e-6);
+    TM_CHECK_NEAR(y[2], 3 / rms * 2, 1e-6);
+    TM_CHECK_NEAR(y[3], 4 / rms * 0.5, 1e-6);
+}
+
+static void test_rope_position_zero_is_identity_and_pairs_differ_by_kind(void)
+{
+    const int32_t pos[2] = {0, 3};
+    float cs[2 * 2 * 2];
+    tm_rope_table(cs, pos, 2, 4, 10000.0f, 1.0f, NULL);
+    TM_CHECK_NEAR(cs[0], 1, 0);
+    TM_CHECK_NEAR(cs[1], 0, 0);
+    /* position 3, pair 1: angle 3 * 10000^(-2/4) = 0.03 */
+    TM_CHECK_NEAR(cs[(1 * 2 + 1) * 2], cos(0.03), 1e-7);
+    TM_CHECK_NEAR(cs[(1 * 2 + 1) * 2 + 1], sin(0.03), 1e-7);
+
+    float normal[2][4] = {{1, 2, 3, 4}, {1, 2, 3, 4}};
+    float neox[2][4] = {{1, 2, 3, 4}, {1, 2, 3, 4}};
+    tm_rope_apply(&normal[0][0], cs, 2, 1, 4, 4, TM_ROPE_NORMAL);
+    tm_rope_apply(&neox[0][0], cs, 2, 1, 4, 4, TM_ROPE_NEOX);
+    for (int i = 0; i < 4; i++) {
+        TM_CHECK_NEAR(normal[0][i], i + 1, 0);
+        TM_CHECK_NEAR(neox[0][i], i + 1, 0);
+    }
+    /* normal: pair 0 is (x0, x1) at angle 3 */
+    TM_CHECK_NEAR(normal[1][0], 1 * cos(3.0) - 2 * sin(3.0), 1e-6);
+    TM_CHECK_NEAR(normal[1][1], 1 * sin(3.0) + 2 * cos(3.0), 1e-6);
+    /* neox: pair 0 is (x0, x2) at angle 3 */
+    TM_CHECK_NEAR(neox[1][0], 1 * cos(3.0) - 3 * sin(3.0), 1e-6);
+    TM_CHECK_NEAR(neox[1][2], 1 * sin(3.0) + 3 * cos(3.0), 1e-6);
+}
+
+static void test_rope_factors_divide_the_angle(void)
+{
+    const int32_t pos[1] = {5};
+    const float freqs[2] = {1.0f, 8.0f};
+    float cs[4];
+    tm_rope_table(cs, pos, 1, 4, 100.0f, 1.0f, freqs);
+    TM_CHECK_NEAR(cs[2], cos(5 * 0.1 / 8), 1e-7);
+    tm_rope_table(cs, pos, 1, 4, 100.0f, 0.5f, NULL);
+    TM_CHECK_NEAR(cs[0], cos(2.5), 1e-7);
+}
+
+static void dot(int64_t n, float *out, const void *a, const void *b)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += (double)((const float *)a)[i] * ((const float *)b)[i];
+    *out = (float)s;
+}
+
+static void test_attention_is_causal_and_grouped(void)
+{
+    /* 2 query heads sharing 1 kv head of width 2; 3 positions */
+    const float k_cache[3][2] = {{1, 0}, {0, 1}, {1, 1}};
+    const float v_cache[3][2] = {{10, 0}, {0, 10}, {5, 5}};
+    const float q[3][4] = {{1, 0, 0, 1}, {1, 0, 0, 1}, {0, 0, 0, 0}};
+    float out[3][4], scores[2 * 3];
+    tm_err err = {0};
+    tm_pool *pool = NULL;
+    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
+    if (!pool)
+        return;
+    tm_attn_args a = {.q = &q[0][0], .q_stride = 4, .k_cache = &k_cache[0][0],
+                      .v_cache = &v_cache[0][0], .kv_stride = 2, .v_stride = 2,
+                      .out = &out[0][0], .out_stride = 4, .n_tokens = 3, .pos0 = 0,
+                      .n_head = 2, .n_head_kv = 1, .head_dim = 2, .head_dim_v = 2,
+                      .scale = 1.0f, .scores = scores, .scores_per_thread = 3, .dot_f32 = dot};
+    tm_attention(pool, &a);
+    /* token 0 sees only position 0 */
+    TM_CHECK_NEAR(out[0][0], 10, 1e-5);
+    TM_CHECK_NEAR(out[0][3], 0, 1e-5);
+    /* token 1, head 0: scores (1, 0) -> weights e/(e+1), 1/(e+1) */
+    double e = exp(1.0);
+    TM_CHECK_NEAR(out[1][0], 10 * e / (e + 1), 1e-5);
+    TM_CHECK_NEAR(out[1][1], 10 / (e + 1), 1e-5);
+    /* token 1, head 1: scores (0, 1) */
+    TM_CHECK_NEAR(out[1][2], 10 / (e + 1), 1e-5);
+    /* token 2 with q = 0: uniform over 3 positions */
+    TM_CHECK_NEAR(out[2][0], 15 / 3.0, 1e-5);
+    TM_CHECK_NEAR(out[2][3], 15 / 3.0, 1e-5);
+    tm_pool_free(pool);
+}
+
+int main(void)
+{
+    TM_RUN(test_rms_norm);
+    TM_RUN(test_rope_position_zero_is_identity_and_pairs_differ_by_kind);
+    TM_RUN(test_rope_factors_divide_the_angle);
+    TM_RUN(test_attention_is_causal_and_grouped);
+    return tm_test_result();
+}
