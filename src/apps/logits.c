@@ -13,18 +13,17 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: temoto logits -m MODEL.gguf --tokens ID,ID,... --out FILE.f32 [options]\n"
-            "\n"
-            "Evaluates the token ids and writes all logits as little-endian float32\n"
-            "[n_tokens x n_vocab]: row k holds the logits after token k.\n"
-            "\n"
-            "  -m, --model FILE     GGUF model\n"
-            "  --tokens LIST        comma-separated token ids\n"
-            "  --out FILE           where to write the logits\n"
-            "  --decode             evaluate one token at a time instead of one batch\n"
-            "  -t, --threads N      threads (default: one per core)\n"
-            "  --f32-act            exact float activations for quantized weights\n");
+    fprintf(out, "usage: temoto logits -m MODEL.gguf --tokens ID,ID,... --out FILE.f32 [options]\n"
+                 "\n"
+                 "Evaluates the token ids and writes all logits as little-endian float32\n"
+                 "[n_tokens x n_vocab]: row k holds the logits after token k.\n"
+                 "\n"
+                 "  -m, --model FILE     GGUF model\n"
+                 "  --tokens LIST        comma-separated token ids\n"
+                 "  --out FILE           where to write the logits\n"
+                 "  --decode             evaluate one token at a time instead of one batch\n"
+                 "  -t, --threads N      threads (default: one per core)\n"
+                 "  --f32-act            exact float activations for quantized weights\n");
 }
 
 static int parse_tokens(const char *list, tm_token **out, int32_t *n_out)
@@ -39,8 +38,7 @@ static int parse_tokens(const char *list, tm_token **out, int32_t *n_out)
         size_t len = strcspn(p, ",");
         if (len == 0 || len >= sizeof item || n == MAX_TOKENS) {
             tm_free(ids);
-            return tm_cli_error("--tokens: bad list near '%.20s' (at most %d ids)", p,
-                                MAX_TOKENS);
+            return tm_cli_error("--tokens: bad list near '%.20s' (at most %d ids)", p, MAX_TOKENS);
         }
         memcpy(item, p, len);
         item[len] = '\0';
@@ -127,8 +125,8 @@ int tm_app_logits_main(int argc, char **argv)
         st = tm_session_eval(session, &ids[k], 1, logits + (int64_t)k * n_vocab, false, &err);
     int64_t t1 = tm_time_us();
     if (st == TM_OK)
-        st = tm_file_write_all(out_path, logits, (size_t)n * (size_t)n_vocab * sizeof *logits,
-                               &err);
+        st =
+            tm_file_write_all(out_path, logits, (size_t)n * (size_t)n_vocab * sizeof *logits, &err);
     if (st == TM_OK)
         fprintf(stderr, "%d tokens x %d logits -> %s (%s, kernels %s, %.1f ms)\n", n, n_vocab,
                 out_path, decode ? "one at a time" : "one batch", tm_model_kernels(model),

@@ -83,8 +83,8 @@ tm_status tm_session_eval(tm_session *s, const tm_token *tokens, int32_t n, floa
             out = logits + (int64_t)done * n_vocab;
         else if (logits && last)
             out = logits;
-        tm_status st = tm_net_forward(s->model->net, s->state, tokens + done, chunk, s->n_past,
-                                      out, all_logits, err);
+        tm_status st = tm_net_forward(s->model->net, s->state, tokens + done, chunk, s->n_past, out,
+                                      all_logits, err);
         if (st != TM_OK)
             return st;
         s->n_past += chunk;

@@ -19,10 +19,10 @@ struct tm_net_state {
     tm_pool *pool;
     int32_t n_ctx, n_batch;
     int64_t k_width, v_width, q_width, o_width; /* floats per token */
-    float *k_cache; /* [n_layer][n_ctx][k_width] */
-    float *v_cache; /* [n_layer][n_ctx][v_width] */
-    float *x;       /* [n_batch][n_embd] the residual stream */
-    float *h;       /* [n_batch][n_embd] normed input of a block, then its output */
+    float *k_cache;                             /* [n_layer][n_ctx][k_width] */
+    float *v_cache;                             /* [n_layer][n_ctx][v_width] */
+    float *x;                                   /* [n_batch][n_embd] the residual stream */
+    float *h;         /* [n_batch][n_embd] normed input of a block, then its output */
     float *q, *k, *v; /* [n_batch][q_width / k_width / v_width] */
     float *att;       /* [n_batch][o_width] attention output before Wo */
     float *gate, *up; /* [n_batch][n_ff] */
@@ -46,8 +46,8 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    float *bufs[] = {st->k_cache, st->v_cache, st->x,   st->h,    st->q,       st->k,
-                     st->v,       st->att,     st->gate, st->up,   st->rope_cs, st->scores};
+    float *bufs[] = {st->k_cache, st->v_cache, st->x,    st->h,  st->q,       st->k,
+                     st->v,       st->att,     st->gate, st->up, st->rope_cs, st->scores};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
     tm_free(st->pos);
@@ -197,12 +197,14 @@ tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tok
                        pos0 + n - 1, st->n_ctx);
     for (int32_t t = 0; t < n; t++)
         if (tokens[t] < 0 || tokens[t] >= hp->n_vocab)
-            return tm_fail(err, TM_E_ARG, "token id %d at batch index %d is outside the "
-                           "vocabulary of %d", tokens[t], t, hp->n_vocab);
+            return tm_fail(err, TM_E_ARG,
+                           "token id %d at batch index %d is outside the "
+                           "vocabulary of %d",
+                           tokens[t], t, hp->n_vocab);
     const tm_kernels *k = st->params.kernels;
     for (int32_t t = 0; t < n; t++) {
-        const uint8_t *row = (const uint8_t *)net->token_embd.data +
-                             (uint64_t)tokens[t] * net->token_embd.row_bytes;
+        const uint8_t *row =
+            (const uint8_t *)net->token_embd.data + (uint64_t)tokens[t] * net->token_embd.row_bytes;
         k->to_float[net->token_embd.type](row, st->x + (int64_t)t * hp->n_embd, hp->n_embd);
         st->pos[t] = pos0 + t;
     }

@@ -23,8 +23,7 @@ static tm_status get_int(const tm_gguf *g, const char *arch, const char *suffix,
     if (st != TM_OK)
         return st;
     if (v < lo || v > hi)
-        return tm_fail(err, TM_E_FORMAT, "'%s' is %lld, allowed %d..%d", key, (long long)v, lo,
-                       hi);
+        return tm_fail(err, TM_E_FORMAT, "'%s' is %lld, allowed %d..%d", key, (long long)v, lo, hi);
     *out = (int32_t)v;
     return TM_OK;
 }
@@ -53,8 +52,8 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
     memset(hp, 0, sizeof *hp);
     snprintf(hp->arch, sizeof hp->arch, "%s", arch);
     const int32_t big = 1 << 24;
-    tm_status st = get_int(g, arch, "context_length", false, 4096, 1, 1 << 30, &hp->n_ctx_train,
-                           err);
+    tm_status st =
+        get_int(g, arch, "context_length", false, 4096, 1, 1 << 30, &hp->n_ctx_train, err);
     if (st == TM_OK)
         st = get_int(g, arch, "embedding_length", true, 0, 1, big, &hp->n_embd, err);
     if (st == TM_OK)
@@ -73,8 +72,8 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
                        hp->n_head, hp->n_head_kv);
     /* Llama 2 configs carry no head size: it is n_embd / n_head */
     int32_t def_head_dim = hp->n_embd / hp->n_head;
-    st = get_int(g, arch, "attention.key_length", false, def_head_dim, 1, 65536, &hp->head_dim,
-                 err);
+    st =
+        get_int(g, arch, "attention.key_length", false, def_head_dim, 1, 65536, &hp->head_dim, err);
     if (st == TM_OK)
         st = get_int(g, arch, "attention.value_length", false, hp->head_dim, 1, 65536,
                      &hp->head_dim_v, err);
@@ -82,8 +81,8 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
         st = get_int(g, arch, "rope.dimension_count", false, hp->head_dim, 0, hp->head_dim,
                      &hp->n_rot, err);
     if (st == TM_OK)
-        st = get_float(g, arch, "attention.layer_norm_rms_epsilon", 1e-5f, 0, 1, &hp->norm_eps,
-                       err);
+        st =
+            get_float(g, arch, "attention.layer_norm_rms_epsilon", 1e-5f, 0, 1, &hp->norm_eps, err);
     if (st == TM_OK)
         st = get_float(g, arch, "rope.freq_base", 10000.0f, 1e-3, 1e12, &hp->rope_base, err);
     if (st != TM_OK)
@@ -92,8 +91,8 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
         return tm_fail(err, TM_E_FORMAT, "'%s.rope.dimension_count' is %d, must be even", arch,
                        hp->n_rot);
     if (hp->head_dim < 1) /* the default from n_embd / n_head */
-        return tm_fail(err, TM_E_FORMAT, "embedding length %d is smaller than %d heads",
-                       hp->n_embd, hp->n_head);
+        return tm_fail(err, TM_E_FORMAT, "embedding length %d is smaller than %d heads", hp->n_embd,
+                       hp->n_head);
     hp->rope_freq_scale = 1.0f;
     char key[128];
     snprintf(key, sizeof key, "%s.rope.scaling.type", arch);

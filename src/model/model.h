@@ -24,17 +24,17 @@ typedef enum tm_rope_kind {
 } tm_rope_kind;
 
 typedef struct tm_hparams {
-    char arch[32];     /* general.architecture */
-    int32_t n_vocab;   /* rows of token_embd */
+    char arch[32];   /* general.architecture */
+    int32_t n_vocab; /* rows of token_embd */
     int32_t n_ctx_train;
     int32_t n_embd;
     int32_t n_layer;
     int32_t n_head;
     int32_t n_head_kv;
-    int32_t head_dim;  /* per-head width of q and k */
+    int32_t head_dim;   /* per-head width of q and k */
     int32_t head_dim_v; /* per-head width of v */
     int32_t n_ff;
-    int32_t n_rot;     /* dimensions rotated by RoPE, <= head_dim */
+    int32_t n_rot; /* dimensions rotated by RoPE, <= head_dim */
     float norm_eps;
     float rope_base;
     float rope_freq_scale; /* 1 / linear scaling factor; 1: none */
@@ -52,11 +52,11 @@ typedef struct tm_layer {
 
 typedef struct tm_net {
     tm_hparams hp;
-    tm_mat token_embd;  /* [n_vocab] rows of n_embd */
+    tm_mat token_embd;        /* [n_vocab] rows of n_embd */
     const float *output_norm; /* [n_embd] */
-    tm_mat output;      /* [n_vocab] rows of n_embd; token_embd when tied */
-    const float *rope_freqs; /* [n_rot / 2] divisors of the rope frequencies, or NULL */
-    tm_layer *layers;        /* [n_layer] */
+    tm_mat output;            /* [n_vocab] rows of n_embd; token_embd when tied */
+    const float *rope_freqs;  /* [n_rot / 2] divisors of the rope frequencies, or NULL */
+    tm_layer *layers;         /* [n_layer] */
     uint64_t n_params;
     uint64_t weight_bytes;
 } tm_net;
@@ -101,23 +101,23 @@ void tm_rms_norm(float *y, const float *x, const float *g, int64_t n, int64_t n_
 void tm_rope_table(float *cs, const int32_t *pos, int64_t n_tokens, int32_t n_rot, float base,
                    float freq_scale, const float *freqs);
 /* Rotates the first n_rot values of each head of x[n_tokens][n_heads * head_dim]. */
-void tm_rope_apply(float *x, const float *cs, int64_t n_tokens, int32_t n_heads,
-                   int32_t head_dim, int32_t n_rot, tm_rope_kind kind);
+void tm_rope_apply(float *x, const float *cs, int64_t n_tokens, int32_t n_heads, int32_t head_dim,
+                   int32_t n_rot, tm_rope_kind kind);
 
 /* Causal multi-head attention of n_tokens queries at positions pos0 .. pos0 + n_tokens - 1
  * over the cached keys and values of positions 0 .. (own position). Query head h reads kv
  * head h / (n_head / n_head_kv) (grouped-query attention). */
 typedef struct tm_attn_args {
-    const float *q;       /* [n_tokens][q_stride]: head h at h * head_dim */
+    const float *q; /* [n_tokens][q_stride]: head h at h * head_dim */
     int64_t q_stride;
     const float *k_cache; /* [position][kv_stride]: kv head g's key at g * head_dim */
     const float *v_cache; /* [position][v_stride] */
     int64_t kv_stride, v_stride;
-    float *out;           /* [n_tokens][out_stride]: head h at h * head_dim_v */
+    float *out; /* [n_tokens][out_stride]: head h at h * head_dim_v */
     int64_t out_stride;
     int32_t n_tokens, pos0, n_head, n_head_kv, head_dim, head_dim_v;
-    float scale;          /* multiplies q.k before the softmax: 1 / sqrt(head_dim) */
-    float *scores;        /* scratch [n_threads][scores_per_thread] */
+    float scale;               /* multiplies q.k before the softmax: 1 / sqrt(head_dim) */
+    float *scores;             /* scratch [n_threads][scores_per_thread] */
     int64_t scores_per_thread; /* >= pos0 + n_tokens */
     tm_vec_dot_fn dot_f32;
 } tm_attn_args;

@@ -22,8 +22,8 @@ void tm_rope_table(float *cs, const int32_t *pos, int64_t n_tokens, int32_t n_ro
     }
 }
 
-void tm_rope_apply(float *x, const float *cs, int64_t n_tokens, int32_t n_heads,
-                   int32_t head_dim, int32_t n_rot, tm_rope_kind kind)
+void tm_rope_apply(float *x, const float *cs, int64_t n_tokens, int32_t n_heads, int32_t head_dim,
+                   int32_t n_rot, tm_rope_kind kind)
 {
     int32_t half = n_rot / 2;
     /* NORMAL rotates (2i, 2i + 1); NEOX rotates (i, i + half) */

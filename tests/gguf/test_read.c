@@ -31,8 +31,7 @@ static void test_stories_v3(void)
     TM_CHECK_OK(tm_gguf_get_u32(g, "llama.embedding_length", &dim, &err), &err);
     TM_CHECK_EQ_INT(dim, 64);
     const tm_gguf_array *tokens = NULL;
-    TM_CHECK_OK(tm_gguf_get_arr(g, "tokenizer.ggml.tokens", TM_GGUF_STRING, &tokens, &err),
-                &err);
+    TM_CHECK_OK(tm_gguf_get_arr(g, "tokenizer.ggml.tokens", TM_GGUF_STRING, &tokens, &err), &err);
     if (tokens) {
         TM_CHECK_EQ_INT(tokens->n, 512);
         TM_CHECK(tm_gguf_str_eq(tokens->strs[1], "<s>"));
@@ -103,8 +102,8 @@ static void test_every_shared_file_opens(void)
         const char *path;
         int64_t n_tokens;
     } vocabs[] = {
-        {"vocab/ggml-vocab-llama-spm.gguf", 32000},    {"vocab/ggml-vocab-phi-3.gguf", 32064},
-        {"vocab/ggml-vocab-gpt-2.gguf", 50257},        {"vocab/ggml-vocab-falcon.gguf", 65024},
+        {"vocab/ggml-vocab-llama-spm.gguf", 32000},     {"vocab/ggml-vocab-phi-3.gguf", 32064},
+        {"vocab/ggml-vocab-gpt-2.gguf", 50257},         {"vocab/ggml-vocab-falcon.gguf", 65024},
         {"vocab/ggml-vocab-deepseek-llm.gguf", 102400}, {"vocab/ggml-vocab-bert-bge.gguf", 30522},
         {"vocab/ggml-vocab-baichuan.gguf", 64000},
     };
@@ -152,8 +151,7 @@ static void test_typed_lookup_errors(void)
                     TM_E_FORMAT, &err);
     TM_CHECK(strstr(err.msg, "array of string") != NULL);
     const tm_gguf_array *scores = NULL;
-    TM_CHECK_OK(tm_gguf_get_arr(g, "tokenizer.ggml.scores", TM_GGUF_FLOAT32, &scores, &err),
-                &err);
+    TM_CHECK_OK(tm_gguf_get_arr(g, "tokenizer.ggml.scores", TM_GGUF_FLOAT32, &scores, &err), &err);
     if (scores) /* element access widens: an f32 score reads back as the same value */
         TM_CHECK(tm_gguf_arr_f64(scores, 0) == (double)(float)tm_gguf_arr_f64(scores, 0));
     tm_gguf_close(g);

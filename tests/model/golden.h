@@ -7,8 +7,8 @@
 #include "test.h"
 
 /* Compares n values; prints max and mean |diff| under a label; checks both tolerances. */
-static inline void golden_compare(const char *label, const float *got, const float *want,
-                                  int64_t n, double tol_max, double tol_mean)
+static inline void golden_compare(const char *label, const float *got, const float *want, int64_t n,
+                                  double tol_max, double tol_mean)
 {
     double max = 0, sum = 0;
     int64_t worst = 0;
@@ -21,8 +21,8 @@ static inline void golden_compare(const char *label, const float *got, const flo
         sum += d;
     }
     double mean = sum / (double)n;
-    fprintf(stderr, "  %-48s max|diff| %.3g (at %lld)  mean %.3g  (tolerance %.3g / %.3g)\n",
-            label, max, (long long)worst, mean, tol_max, tol_mean);
+    fprintf(stderr, "  %-48s max|diff| %.3g (at %lld)  mean %.3g  (tolerance %.3g / %.3g)\n", label,
+            max, (long long)worst, mean, tol_max, tol_mean);
     TM_CHECK_MSG(max <= tol_max, "%s: max|diff| %.6g > %.6g", label, max, tol_max);
     TM_CHECK_MSG(mean <= tol_mean, "%s: mean|diff| %.6g > %.6g", label, mean, tol_mean);
 }

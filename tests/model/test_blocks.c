@@ -71,11 +71,24 @@ static void test_attention_is_causal_and_grouped(void)
     TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
     if (!pool)
         return;
-    tm_attn_args a = {.q = &q[0][0], .q_stride = 4, .k_cache = &k_cache[0][0],
-                      .v_cache = &v_cache[0][0], .kv_stride = 2, .v_stride = 2,
-                      .out = &out[0][0], .out_stride = 4, .n_tokens = 3, .pos0 = 0,
-                      .n_head = 2, .n_head_kv = 1, .head_dim = 2, .head_dim_v = 2,
-                      .scale = 1.0f, .scores = scores, .scores_per_thread = 3, .dot_f32 = dot};
+    tm_attn_args a = {.q = &q[0][0],
+                      .q_stride = 4,
+                      .k_cache = &k_cache[0][0],
+                      .v_cache = &v_cache[0][0],
+                      .kv_stride = 2,
+                      .v_stride = 2,
+                      .out = &out[0][0],
+                      .out_stride = 4,
+                      .n_tokens = 3,
+                      .pos0 = 0,
+                      .n_head = 2,
+                      .n_head_kv = 1,
+                      .head_dim = 2,
+                      .head_dim_v = 2,
+                      .scale = 1.0f,
+                      .scores = scores,
+                      .scores_per_thread = 3,
+                      .dot_f32 = dot};
     tm_attention(pool, &a);
     /* token 0 sees only position 0 */
     TM_CHECK_NEAR(out[0][0], 10, 1e-5);

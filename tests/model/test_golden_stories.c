@@ -113,16 +113,16 @@ static void greedy_case(int c, const char *kernels)
     for (int i = 0; i < n_gen; i++) {
         tm_token next = argmax(logits, N_VOCAB);
         if (next != want[i]) {
-            TM_CHECK_MSG(false, "case %d (%s): generated token %d is %d, run.c gave %d", c,
-                         kernels, i, next, want[i]);
+            TM_CHECK_MSG(false, "case %d (%s): generated token %d is %d, run.c gave %d", c, kernels,
+                         i, next, want[i]);
             break;
         }
         matched++;
         if (i + 1 < n_gen)
             TM_CHECK_OK(tm_session_eval(s, &next, 1, logits, false, &err), &err);
     }
-    fprintf(stderr, "  case %d, %-6s: %d of %d greedy tokens equal run.c's\n", c, kernels,
-            matched, n_gen);
+    fprintf(stderr, "  case %d, %-6s: %d of %d greedy tokens equal run.c's\n", c, kernels, matched,
+            n_gen);
     tm_session_free(s);
     tm_model_free(model);
 }

@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-static tm_status load_layer(const tm_gguf *g, const tm_kernels *k, const tm_hparams *hp,
-                            int32_t il, tm_layer *l, tm_err *err)
+static tm_status load_layer(const tm_gguf *g, const tm_kernels *k, const tm_hparams *hp, int32_t il,
+                            tm_layer *l, tm_err *err)
 {
     char name[96];
     int64_t q_width = (int64_t)hp->n_head * hp->head_dim;
@@ -17,17 +17,17 @@ static tm_status load_layer(const tm_gguf *g, const tm_kernels *k, const tm_hpar
     snprintf(name, sizeof name, "blk.%d.attn_norm.weight", il);
     tm_status st = tm_weight_vec(g, name, hp->n_embd, false, &l->attn_norm, err);
     if (st == TM_OK)
-        st = tm_weight_layer_mat(g, k, il, "attn_q.weight", hp->n_embd, q_width, false, &l->wq,
-                                 err);
+        st =
+            tm_weight_layer_mat(g, k, il, "attn_q.weight", hp->n_embd, q_width, false, &l->wq, err);
     if (st == TM_OK)
-        st = tm_weight_layer_mat(g, k, il, "attn_k.weight", hp->n_embd, k_width, false, &l->wk,
-                                 err);
+        st =
+            tm_weight_layer_mat(g, k, il, "attn_k.weight", hp->n_embd, k_width, false, &l->wk, err);
     if (st == TM_OK)
-        st = tm_weight_layer_mat(g, k, il, "attn_v.weight", hp->n_embd, v_width, false, &l->wv,
-                                 err);
+        st =
+            tm_weight_layer_mat(g, k, il, "attn_v.weight", hp->n_embd, v_width, false, &l->wv, err);
     if (st == TM_OK)
-        st = tm_weight_layer_mat(g, k, il, "attn_output.weight", o_width, hp->n_embd, false,
-                                 &l->wo, err);
+        st = tm_weight_layer_mat(g, k, il, "attn_output.weight", o_width, hp->n_embd, false, &l->wo,
+                                 err);
     if (st == TM_OK) {
         snprintf(name, sizeof name, "blk.%d.ffn_norm.weight", il);
         st = tm_weight_vec(g, name, hp->n_embd, false, &l->ffn_norm, err);
@@ -36,8 +36,8 @@ static tm_status load_layer(const tm_gguf *g, const tm_kernels *k, const tm_hpar
         st = tm_weight_layer_mat(g, k, il, "ffn_gate.weight", hp->n_embd, hp->n_ff, false,
                                  &l->w_gate, err);
     if (st == TM_OK)
-        st = tm_weight_layer_mat(g, k, il, "ffn_up.weight", hp->n_embd, hp->n_ff, false,
-                                 &l->w_up, err);
+        st = tm_weight_layer_mat(g, k, il, "ffn_up.weight", hp->n_embd, hp->n_ff, false, &l->w_up,
+                                 err);
     if (st == TM_OK)
         st = tm_weight_layer_mat(g, k, il, "ffn_down.weight", hp->n_ff, hp->n_embd, false,
                                  &l->w_down, err);
@@ -58,13 +58,12 @@ tm_status tm_arch_llama_load(const tm_gguf *g, const tm_kernels *k, tm_net *net,
         return tm_fail(err, TM_E_FORMAT, "'token_embd.weight' has %lld rows, allowed 1..%d",
                        (long long)embd->ne[1], 1 << 24);
     hp->n_vocab = (int32_t)embd->ne[1];
-    st = tm_weight_mat(g, k, "token_embd.weight", hp->n_embd, hp->n_vocab, false,
-                       &net->token_embd, err);
+    st = tm_weight_mat(g, k, "token_embd.weight", hp->n_embd, hp->n_vocab, false, &net->token_embd,
+                       err);
     if (st == TM_OK)
         st = tm_weight_vec(g, "output_norm.weight", hp->n_embd, false, &net->output_norm, err);
     if (st == TM_OK)
-        st = tm_weight_mat(g, k, "output.weight", hp->n_embd, hp->n_vocab, true, &net->output,
-                           err);
+        st = tm_weight_mat(g, k, "output.weight", hp->n_embd, hp->n_vocab, true, &net->output, err);
     if (st == TM_OK && !net->output.data)
         net->output = net->token_embd; /* tied embeddings */
     if (st == TM_OK)
