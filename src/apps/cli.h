@@ -2,6 +2,8 @@
 #ifndef TM_APPS_CLI_H
 #define TM_APPS_CLI_H
 
+#include "base/base.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,11 +17,7 @@ bool tm_cli_flag(int argc, char **argv, int *i, const char *short_name, const ch
 bool tm_cli_int(const char *flag, const char *value, int64_t lo, int64_t hi, int64_t *out);
 bool tm_cli_float(const char *flag, const char *value, double lo, double hi, double *out);
 /* Prints "error: <msg>" to stderr and returns 1: `return tm_cli_error("...")`. */
-int tm_cli_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
+int tm_cli_error(const char *fmt, ...) TM_PRINTF(1, 2);
 /* Is argv[i] "--help" or "-h"? */
 bool tm_cli_is_help(const char *arg);
 

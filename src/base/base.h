@@ -16,7 +16,9 @@
 #define TM_MAX(a, b)    ((a) > (b) ? (a) : (b))
 #define TM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__) /* with __USE_MINGW_ANSI_STDIO the C99 formats (%zu) work */
+#define TM_PRINTF(fmt_index, first_arg) __attribute__((format(gnu_printf, fmt_index, first_arg)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define TM_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 #else
 #define TM_PRINTF(fmt_index, first_arg)

@@ -3,8 +3,9 @@
 #include "base.h"
 
 #ifdef _WIN32
-#include <psapi.h>
 #include <windows.h>
+
+#include <psapi.h> /* after windows.h, which it needs */
 #else
 #include <sys/resource.h>
 #include <time.h>
