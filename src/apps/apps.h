@@ -13,6 +13,7 @@ typedef struct tm_app {
 
 int tm_app_logits_main(int argc, char **argv);
 int tm_app_run_main(int argc, char **argv);
+int tm_app_info_main(int argc, char **argv);
 
 /* The apps this build has, NULL-terminated by a zero entry. */
 extern const tm_app tm_apps[];
