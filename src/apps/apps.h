@@ -14,6 +14,9 @@ typedef struct tm_app {
 int tm_app_logits_main(int argc, char **argv);
 int tm_app_run_main(int argc, char **argv);
 int tm_app_info_main(int argc, char **argv);
+int tm_app_quantize_main(int argc, char **argv);
+int tm_app_synth_main(int argc, char **argv);
+int tm_app_convert_llama2c_main(int argc, char **argv);
 
 /* The apps this build has, NULL-terminated by a zero entry. */
 extern const tm_app tm_apps[];

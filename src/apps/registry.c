@@ -7,5 +7,10 @@ const tm_app tm_apps[] = {
     {"run", "generate a continuation of a prompt", tm_app_run_main},
     {"info", "print a GGUF file's metadata and tensor table", tm_app_info_main},
     {"logits", "evaluate token ids and write all logits (float32)", tm_app_logits_main},
+    {"quantize", "rewrite a model with smaller weight types (Q4_K_M, Q8_0, ...)",
+     tm_app_quantize_main},
+    {"synth", "write a llama model with synthetic weights (no download needed)", tm_app_synth_main},
+    {"convert-llama2c", "convert a llama2.c checkpoint and tokenizer to GGUF",
+     tm_app_convert_llama2c_main},
     {NULL, NULL, NULL},
 };
