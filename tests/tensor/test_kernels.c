@@ -1,0 +1,133 @@
+/* Every SIMD table against the scalar reference, for every slot it overrides: dot products
+ * on random blocks (odd block counts, long rows) equal the reference up to float summation
+ * order, and activation quantizers give bit-identical blocks, ties and edge cases included. */
+#include "tensor/ref.h"
+#include "test.h"
+
+#include <stdlib.h>
+
+static const int64_t g_lengths[] = {256, 512, 1792, 4096, 11008};
+
+static void fill(tm_rng *rng, float *x, int64_t n, float scale)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (float)(2 * tm_rng_uniform(rng) - 1) * scale;
+}
+
+static void *quantized_row(tm_dtype t, const float *x, int64_t n)
+{
+    uint64_t bytes = 0;
+    tm_dtype_row_bytes(t, n, &bytes);
+    void *q = tm_malloc((size_t)bytes);
+    tm_type_traits_get(t)->quantize(x, q, n);
+    return q;
+}
+
+static void check_table(const char *name)
+{
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    tm_kernels ref, k;
+    tm_err err = {0};
+    TM_CHECK_OK(tm_kernels_init(&ref, &cpu, "ref", &err), &err);
+    TM_CHECK_OK(tm_kernels_init(&k, &cpu, name, &err), &err);
+    tm_rng rng;
+    tm_rng_seed(&rng, 42);
+    int n_dots = 0, n_quants = 0;
+    float *w = tm_malloc(11008 * sizeof *w), *x = tm_malloc(11008 * sizeof *x);
+    for (uint32_t t = 0; t < TM_DTYPE_COUNT; t++) {
+        if (!k.vec_dot[t] || k.vec_dot[t] == ref.vec_dot[t])
+            continue;
+        tm_dtype act = tm_type_traits_get(t)->act_type;
+        for (size_t li = 0; li < TM_ARRAY_LEN(g_lengths); li++) {
+            int64_t n = g_lengths[li];
+            for (int rep = 0; rep < 3; rep++) {
+                fill(&rng, w, n, rep == 2 ? 100.0f : 0.1f);
+                fill(&rng, x, n, rep == 1 ? 1e-3f : 2.0f);
+                void *wq = quantized_row((tm_dtype)t, w, n), *xq = quantized_row(act, x, n);
+                float want = 0, got = 0, magnitude = 0;
+                ref.vec_dot[t](n, &want, wq, xq);
+                /* the size of the terms bounds the summation-order difference */
+                float *wd = tm_malloc((size_t)n * sizeof *wd), *xd = tm_malloc((size_t)n * 4);
+                tm_type_traits_get(t)->to_float(wq, wd, n);
+                tm_type_traits_get(act)->to_float(xq, xd, n);
+                for (int64_t i = 0; i < n; i++)
+                    magnitude += fabsf(wd[i] * xd[i]);
+                k.vec_dot[t](n, &got, wq, xq);
+                TM_CHECK_MSG(fabsf(got - want) <= 2e-5f * magnitude + 1e-30f,
+                             "%s %s n=%lld: %.9g vs reference %.9g (terms %.3g)", name,
+                             tm_dtype_name(t), (long long)n, got, want, magnitude);
+                n_dots++;
+                tm_free(wd);
+                tm_free(xd);
+                tm_free(wq);
+                tm_free(xq);
+            }
+        }
+    }
+    for (uint32_t t = 0; t < TM_DTYPE_COUNT; t++) {
+        if (!k.quantize[t] || k.quantize[t] == ref.quantize[t])
+            continue;
+        uint64_t bytes = 0;
+        tm_dtype_row_bytes(t, 4096, &bytes);
+        uint8_t *a = tm_malloc((size_t)bytes), *b = tm_malloc((size_t)bytes);
+        for (int rep = 0; rep < 6; rep++) {
+            fill(&rng, x, 4096, 3.0f);
+            if (rep == 1) /* exact halves: ties must round to even */
+                for (int i = 0; i < 4096; i++)
+                    x[i] = (float)((i % 255) - 127) * 0.5f;
+            if (rep == 2) /* zero blocks, and a block whose extremes tie in magnitude */
+                for (int i = 0; i < 512; i++)
+                    x[i] = i < 256 ? 0.0f : (i % 2 ? 5.0f : -5.0f);
+            if (rep == 3)
+                x[7] = 1e30f;
+            if (rep == 4)
+                for (int i = 0; i < 4096; i++)
+                    x[i] = (float)(i % 7) - 3.0f;
+            ref.quantize[t](x, a, 4096);
+            k.quantize[t](x, b, 4096);
+            TM_CHECK_MSG(memcmp(a, b, (size_t)bytes) == 0, "%s quantize %s case %d differs", name,
+                         tm_dtype_name(t), rep);
+            n_quants++;
+        }
+        tm_free(a);
+        tm_free(b);
+    }
+    fprintf(stderr, "  %-6s %d dot checks, %d quantizer checks\n", name, n_dots, n_quants);
+    tm_free(w);
+    tm_free(x);
+}
+
+static void test_every_table(void)
+{
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    const char *names[8];
+    int n = tm_kernels_available(&cpu, names, 8);
+    if (n == 1)
+        fprintf(stderr, "  only the reference table runs on this CPU\n");
+    for (int i = 1; i < n; i++)
+        check_table(names[i]);
+}
+
+static void test_selection(void)
+{
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    tm_kernels k;
+    tm_err err = {0};
+    TM_CHECK_STATUS(tm_kernels_init(&k, &cpu, "sse9", &err), TM_E_ARG, &err);
+    TM_CHECK_OK(tm_kernels_init(&k, &cpu, "ref", &err), &err);
+    TM_CHECK_EQ_STR(k.isa, "ref");
+    TM_CHECK_OK(tm_kernels_init(&k, &cpu, NULL, &err), &err);
+    const char *names[8];
+    int n = tm_kernels_available(&cpu, names, 8);
+    TM_CHECK_EQ_STR(k.isa, names[n - 1]); /* auto picks the best */
+}
+
+int main(void)
+{
+    TM_RUN(test_selection);
+    TM_RUN(test_every_table);
+    return tm_test_result();
+}
