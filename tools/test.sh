@@ -25,7 +25,8 @@ stage() {
 }
 
 format_check() {
-    git ls-files -co --exclude-standard -- '*.c' '*.h' | xargs clang-format --dry-run --Werror
+    find src include tests fuzz \( -name '*.c' -o -name '*.h' \) -print0 |
+        xargs -0 clang-format --dry-run --Werror
 }
 
 build_and_test() {
