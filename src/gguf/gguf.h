@@ -100,6 +100,8 @@ const tm_gguf_tensor *tm_gguf_tensor_at(const tm_gguf *g, int64_t i);
 const tm_gguf_tensor *tm_gguf_find_tensor(const tm_gguf *g, const char *name); /* NULL if absent */
 
 const char *tm_gguf_type_name(tm_gguf_type t); /* "uint32", ...; "?" for unknown */
+/* Bytes of one value of a scalar type; 0 for STRING, ARRAY and unknown types. */
+uint64_t tm_gguf_scalar_bytes(tm_gguf_type t);
 
 /* ---- typed lookups (meta.c) -------------------------------------------------------------
  * A missing key is TM_E_FORMAT "missing key 'K'"; a value of the wrong type or out of range

@@ -177,7 +177,7 @@ static tm_status read_name(reader *r, const char **out, const char *what)
     return TM_OK;
 }
 
-static uint64_t scalar_bytes(tm_gguf_type t)
+uint64_t tm_gguf_scalar_bytes(tm_gguf_type t)
 {
     switch (t) {
     case TM_GGUF_UINT8:
@@ -287,7 +287,7 @@ static tm_status read_array(reader *r, tm_gguf_array *a, int depth, const char *
     if (st != TM_OK)
         return st;
     /* The least each element occupies in the file bounds n before we allocate for it. */
-    uint64_t elem_min = scalar_bytes(a->type);
+    uint64_t elem_min = tm_gguf_scalar_bytes(a->type);
     if (a->type == TM_GGUF_STRING)
         elem_min = count_bytes(r);
     else if (a->type == TM_GGUF_ARRAY)
@@ -345,7 +345,7 @@ static tm_status read_value(reader *r, tm_gguf_type type, tm_gguf_value *out, in
         return read_str(r, &out->v.str, "string value");
     if (type == TM_GGUF_ARRAY)
         return read_array(r, &out->v.arr, depth, key);
-    uint64_t n = scalar_bytes(type);
+    uint64_t n = tm_gguf_scalar_bytes(type);
     if (r->size - r->pos < n)
         return truncated(r, "value", n);
     if (type == TM_GGUF_BOOL && r->p[r->pos] > 1)

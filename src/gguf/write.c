@@ -176,33 +176,10 @@ tm_status tm_gguf_writer_set_str(tm_gguf_writer *w, const char *key, const char 
     return st;
 }
 
-static uint64_t scalar_bytes(tm_gguf_type t)
-{
-    switch (t) {
-    case TM_GGUF_UINT8:
-    case TM_GGUF_INT8:
-    case TM_GGUF_BOOL:
-        return 1;
-    case TM_GGUF_UINT16:
-    case TM_GGUF_INT16:
-        return 2;
-    case TM_GGUF_UINT32:
-    case TM_GGUF_INT32:
-    case TM_GGUF_FLOAT32:
-        return 4;
-    case TM_GGUF_UINT64:
-    case TM_GGUF_INT64:
-    case TM_GGUF_FLOAT64:
-        return 8;
-    default:
-        return 0;
-    }
-}
-
 tm_status tm_gguf_writer_set_arr(tm_gguf_writer *w, const char *key, tm_gguf_type elem_type,
                                  const void *data, uint64_t n, tm_err *err)
 {
-    uint64_t size = scalar_bytes(elem_type), total;
+    uint64_t size = tm_gguf_scalar_bytes(elem_type), total;
     if (size == 0)
         return tm_fail(err, TM_E_ARG, "'%s': arrays of %s take set_arr_str or copy_kv", key,
                        tm_gguf_type_name(elem_type));
@@ -253,7 +230,7 @@ static tm_status put_array(tm_buf *b, const tm_gguf_array *a, tm_err *err)
             st = put_array(b, &a->arrays[i].v.arr, err);
     } else {
         uint64_t total;
-        if (!tm_mul_u64(scalar_bytes(a->type), a->n, &total) || total > MAX_VALUE_BYTES)
+        if (!tm_mul_u64(tm_gguf_scalar_bytes(a->type), a->n, &total) || total > MAX_VALUE_BYTES)
             return tm_fail(err, TM_E_LIMIT, "array of %" PRIu64 " elements", a->n);
         st = tm_buf_append(b, a->data, (size_t)total, err);
     }
@@ -283,7 +260,7 @@ tm_status tm_gguf_writer_copy_kv(tm_gguf_writer *w, const tm_gguf_kv *kv, tm_err
     default: {
         /* integers and bool: the low bytes of the widened value, little-endian */
         uint64_t bits = v->v.u64;
-        return tm_buf_append(b, &bits, (size_t)scalar_bytes(v->type), err);
+        return tm_buf_append(b, &bits, (size_t)tm_gguf_scalar_bytes(v->type), err);
     }
     }
 }

@@ -85,17 +85,13 @@ void tm_q3_k_vec_dot(int64_t n, float *out, const void *w, const void *x)
     const tm_block_q3_k *a = w;
     const tm_block_q8_k *b = x;
     int8_t q[TM_QK_K];
+    int scale[16];
     float sum = 0;
     for (int64_t i = 0; i < n / TM_QK_K; i++) {
         codes(&a[i], q);
-        int32_t sum_q = 0;
-        for (int g = 0; g < 16; g++) {
-            int32_t s = 0;
-            for (int l = 0; l < 16; l++)
-                s += q[16 * g + l] * b[i].qs[16 * g + l];
-            sum_q += tm_q3k_scale(g, a[i].scales) * s;
-        }
-        sum += b[i].d * tm_f16_to_f32(a[i].d) * (float)sum_q;
+        for (int g = 0; g < 16; g++)
+            scale[g] = tm_q3k_scale(g, a[i].scales);
+        sum += b[i].d * tm_f16_to_f32(a[i].d) * (float)tm_qk_groups16_dot(q, scale, b[i].qs);
     }
     *out = sum;
 }

@@ -55,18 +55,7 @@ void tm_q5_k_vec_dot(int64_t n, float *out, const void *w, const void *x)
     float sum = 0;
     for (int64_t i = 0; i < n / TM_QK_K; i++) {
         codes(&a[i], q);
-        int32_t sum_q = 0, sum_m = 0;
-        for (int g = 0; g < 8; g++) {
-            uint8_t sc, m;
-            tm_q4k_scale_min(g, a[i].scales, &sc, &m);
-            int32_t s = 0;
-            for (int l = 0; l < 32; l++)
-                s += q[32 * g + l] * b[i].qs[32 * g + l];
-            sum_q += sc * s;
-            sum_m += m * (b[i].bsums[2 * g] + b[i].bsums[2 * g + 1]);
-        }
-        sum += b[i].d *
-               (tm_f16_to_f32(a[i].d) * (float)sum_q - tm_f16_to_f32(a[i].dmin) * (float)sum_m);
+        sum += tm_qk_affine_dot(q, a[i].scales, a[i].d, a[i].dmin, &b[i]);
     }
     *out = sum;
 }

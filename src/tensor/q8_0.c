@@ -19,15 +19,8 @@ void tm_q8_0_to_float(const void *src, float *dst, int64_t n)
 void tm_q8_0_quantize(const float *src, void *dst, int64_t n)
 {
     tm_block_q8_0 *b = dst;
-    for (int64_t i = 0; i < n / 32; i++, src += 32) {
-        float amax = 0;
-        for (int j = 0; j < 32; j++)
-            amax = TM_MAX(amax, fabsf(src[j]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        b[i].d = tm_f32_to_f16(d);
-        for (int j = 0; j < 32; j++)
-            b[i].qs[j] = (int8_t)tm_round_even(src[j] * id);
-    }
+    for (int64_t i = 0; i < n / 32; i++, src += 32)
+        b[i].d = tm_f32_to_f16(tm_q8_codes_32(src, b[i].qs));
 }
 
 void tm_q8_0_vec_dot(int64_t n, float *out, const void *w, const void *x)

@@ -16,15 +16,10 @@ void tm_q8_1_quantize(const float *src, void *dst, int64_t n)
 {
     tm_block_q8_1 *b = dst;
     for (int64_t i = 0; i < n / 32; i++, src += 32) {
-        float amax = 0;
-        for (int j = 0; j < 32; j++)
-            amax = TM_MAX(amax, fabsf(src[j]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+        float d = tm_q8_codes_32(src, b[i].qs);
         int sum = 0;
-        for (int j = 0; j < 32; j++) {
-            b[i].qs[j] = (int8_t)tm_round_even(src[j] * id);
+        for (int j = 0; j < 32; j++)
             sum += b[i].qs[j];
-        }
         b[i].d = tm_f32_to_f16(d);
         b[i].s = tm_f32_to_f16(d * (float)sum);
     }

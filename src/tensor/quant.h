@@ -42,6 +42,14 @@ void tm_q4k_pack_scales(const uint8_t sc[8], const uint8_t m[8], uint8_t out[12]
 void tm_qk_affine_groups(const float *x, int qmax, uint16_t *d_out, uint16_t *dmin_out,
                          uint8_t sc[8], uint8_t m[8], uint8_t q[TM_QK_K]);
 
+/* The dot of one Q4_K/Q5_K super-block, given its codes (0..31), with a Q8_K block. */
+float tm_qk_affine_dot(const uint8_t q[TM_QK_K], const uint8_t scales[12], uint16_t d,
+                       uint16_t dmin, const tm_block_q8_k *b);
+/* Sum over the 16 groups of 16 of scale[g] * dot(q, y) in the group (Q3_K, Q6_K). */
+int32_t tm_qk_groups16_dot(const int8_t q[TM_QK_K], const int *scale, const int8_t *y);
+/* Q8_0-style 32 values: codes rounded half to even into qs; returns the scale d. */
+float tm_q8_codes_32(const float *x, int8_t qs[32]);
+
 /* The 6-bit scale and min of group j of a Q4_K/Q5_K block (12 packed bytes). */
 static inline void tm_q4k_scale_min(int j, const uint8_t *s, uint8_t *sc, uint8_t *m)
 {

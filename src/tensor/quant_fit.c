@@ -107,3 +107,42 @@ float tm_quant_fit_affine(int n, const float *x, const float *w, int qmax, uint8
     *m = -best_off;
     return best_scale;
 }
+
+float tm_qk_affine_dot(const uint8_t q[TM_QK_K], const uint8_t scales[12], uint16_t d,
+                       uint16_t dmin, const tm_block_q8_k *b)
+{
+    int32_t sum_q = 0, sum_m = 0;
+    for (int g = 0; g < 8; g++) {
+        uint8_t sc, m;
+        tm_q4k_scale_min(g, scales, &sc, &m);
+        int32_t s = 0;
+        for (int l = 0; l < 32; l++)
+            s += q[32 * g + l] * b->qs[32 * g + l];
+        sum_q += sc * s;
+        sum_m += m * (b->bsums[2 * g] + b->bsums[2 * g + 1]);
+    }
+    return b->d * (tm_f16_to_f32(d) * (float)sum_q - tm_f16_to_f32(dmin) * (float)sum_m);
+}
+
+int32_t tm_qk_groups16_dot(const int8_t q[TM_QK_K], const int *scale, const int8_t *y)
+{
+    int32_t sum = 0;
+    for (int g = 0; g < 16; g++) {
+        int32_t s = 0;
+        for (int l = 0; l < 16; l++)
+            s += q[16 * g + l] * y[16 * g + l];
+        sum += scale[g] * s;
+    }
+    return sum;
+}
+
+float tm_q8_codes_32(const float *x, int8_t qs[32])
+{
+    float amax = 0;
+    for (int j = 0; j < 32; j++)
+        amax = TM_MAX(amax, fabsf(x[j]));
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    for (int j = 0; j < 32; j++)
+        qs[j] = (int8_t)tm_round_even(x[j] * id);
+    return d;
+}
