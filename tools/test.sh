@@ -59,7 +59,7 @@ fuzz_smoke() {
         work=$(mktemp -d)
         [[ -d $corpus ]] && cp -r "$corpus"/. "$work"/
         echo "-- $name, 30 s" >&2
-        "$target" -max_total_time=30 -rss_limit_mb=2048 "$work" 2>&1 | tail -3
+        "$target" -max_total_time=30 -rss_limit_mb=2048 -artifact_prefix="$work/" "$work" 2>&1 | tail -3
         rm -rf "$work"
     done
 }

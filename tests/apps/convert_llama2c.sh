@@ -12,11 +12,12 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-l2c.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-ids=1,403,407,261,378
-"$TEMOTO" logits -m "$shared/models/stories260K-f32.v3.gguf" --tokens $ids --out "$tmp/ref.f32" 2>/dev/null
+# every id of golden case 4 (byte-fallback tokens included): prompt and run.c's continuation
+ids=$(sed -n 's/^[a-z_]*ids: //p' "$golden/case4.ids.txt" | tr -s ' \n' ',' | sed 's/,$//')
+"$TEMOTO" logits -m "$shared/models/stories260K-f32.v3.gguf" --tokens "$ids" --out "$tmp/ref.f32" 2>/dev/null
 for ckpt in stories260K.bin stories260K.v1.bin; do
     "$TEMOTO" convert-llama2c "$shared/models/$ckpt" "$shared/models/tok512.bin" "$tmp/m.gguf" 2>/dev/null
-    "$TEMOTO" logits -m "$tmp/m.gguf" --tokens $ids --out "$tmp/m.f32" 2>/dev/null
+    "$TEMOTO" logits -m "$tmp/m.gguf" --tokens "$ids" --out "$tmp/m.f32" 2>/dev/null
     cmp -s "$tmp/m.f32" "$tmp/ref.f32" && echo "ok   $ckpt: logits identical to the GGUF reference" ||
         { echo "FAIL $ckpt: logits differ"; fail=1; }
     for c in 1 2 3; do
