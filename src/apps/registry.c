@@ -5,6 +5,8 @@
 
 const tm_app tm_apps[] = {
     {"run", "generate a continuation of a prompt", tm_app_run_main},
+    {"bench", "measure prompt and generation speed against this machine's limit",
+     tm_app_bench_main},
     {"info", "print a GGUF file's metadata and tensor table", tm_app_info_main},
     {"logits", "evaluate token ids and write all logits (float32)", tm_app_logits_main},
     {"quantize", "rewrite a model with smaller weight types (Q4_K_M, Q8_0, ...)",

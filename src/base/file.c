@@ -7,7 +7,21 @@
 
 #ifdef _WIN32
 #include <windows.h>
+#else
+#include <sys/stat.h>
 #endif
+
+bool tm_mkdir(const char *path)
+{
+#ifdef _WIN32
+    wchar_t wpath[1024];
+    if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024))
+        return false;
+    return CreateDirectoryW(wpath, NULL) || GetLastError() == ERROR_ALREADY_EXISTS;
+#else
+    return mkdir(path, 0755) == 0 || errno == EEXIST;
+#endif
+}
 
 FILE *tm_fopen(const char *path, const char *mode)
 {

@@ -1,0 +1,251 @@
+/* temoto bench: prompt-processing and generation speed of a model on this machine, and the
+ * fraction of the machine's limit each reaches. Generation is memory-bound: its limit is the
+ * measured read bandwidth divided by the bytes one token reads (every weight matrix once,
+ * one embedding row, and the KV cache up to the depth). Prompt processing is compute-bound;
+ * its limit here is left out (null) until the kernels report their peak.
+ *
+ * The JSON shape (--json) is a contract scripts depend on; see docs/bench.md. */
+#include "apps.h"
+#include "cli.h"
+#include "membw.h"
+
+#include "engine/engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REPS 100
+
+typedef struct bench_args {
+    const char *model_path;
+    int64_t n_prompt, n_gen, depth, reps, n_threads;
+    bool json;
+} bench_args;
+
+typedef struct test_result {
+    char name[64];
+    int64_t n_prompt, n_gen, depth;
+    double tps[MAX_REPS];
+    int n;
+    double limit_tps; /* 0: unknown */
+} test_result;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: temoto bench -m MODEL.gguf [-p 512] [-n 128] [-d DEPTH] [-r 5] [-t THREADS]\n"
+            "                    [--json]\n"
+            "\n"
+            "Measures prompt processing (pp: -p tokens in one evaluation) and generation (tg:\n"
+            "-n tokens one at a time, after -d tokens of context), each -r times: median, min\n"
+            "and max tokens/s, peak memory, and the fraction of this machine's limit (its\n"
+            "measured memory bandwidth over the bytes each generated token reads). -p 0 or\n"
+            "-n 0 skips a test.\n");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void stats(const test_result *r, double *median, double *min, double *max)
+{
+    double s[MAX_REPS];
+    memcpy(s, r->tps, (size_t)r->n * sizeof *s);
+    qsort(s, (size_t)r->n, sizeof *s, cmp_double);
+    *min = s[0];
+    *max = s[r->n - 1];
+    *median = r->n % 2 ? s[r->n / 2] : 0.5 * (s[r->n / 2 - 1] + s[r->n / 2]);
+}
+
+/* Deterministic token ids spread over the vocabulary (no tokenizer needed). */
+static void fill_tokens(tm_token *t, int64_t n, int32_t n_vocab, uint64_t seed)
+{
+    tm_rng rng;
+    tm_rng_seed(&rng, seed);
+    for (int64_t i = 0; i < n; i++)
+        t[i] = (tm_token)(tm_rng_next(&rng) % (uint64_t)n_vocab);
+}
+
+/* Bytes one generated token reads: every weight matrix, one row of the embedding, and the
+ * f32 KV cache of `depth` earlier positions in every layer. */
+static uint64_t bytes_per_token(const tm_model *m, int64_t depth)
+{
+    const tm_net *net = tm_model_net(m);
+    const tm_hparams *hp = &net->hp;
+    uint64_t total = tm_model_weight_bytes(m) -
+                     net->token_embd.row_bytes * (uint64_t)(net->token_embd.n_rows - 1);
+    if (net->output.data == net->token_embd.data) /* tied: the output reads it whole */
+        total += net->token_embd.row_bytes * (uint64_t)(net->token_embd.n_rows - 1);
+    uint64_t kv_row = (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim + hp->head_dim_v) * 4;
+    return total + (uint64_t)hp->n_layer * kv_row * (uint64_t)depth;
+}
+
+static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, int *n_res,
+                           tm_err *err)
+{
+    int32_t n_vocab = tm_model_n_vocab(m);
+    int64_t n_ctx = TM_MAX(a->n_prompt, a->depth + a->n_gen) + 1;
+    if (n_ctx > tm_model_n_ctx_train(m) && tm_model_n_ctx_train(m) > 0)
+        fprintf(stderr, "note: %lld positions exceed the model's training context of %d\n",
+                (long long)n_ctx, tm_model_n_ctx_train(m));
+    tm_session_params sp = tm_session_params_default();
+    sp.n_ctx = (int32_t)n_ctx;
+    sp.n_threads = (int32_t)a->n_threads;
+    sp.n_batch = (int32_t)TM_MAX(TM_MAX(a->n_prompt, 1), TM_MIN(a->depth, 512));
+    tm_session *s = NULL;
+    tm_token *tokens = tm_malloc((size_t)(n_ctx + 1) * sizeof *tokens);
+    float *logits = tm_malloc((size_t)n_vocab * sizeof *logits);
+    tm_status st = tokens && logits ? tm_session_create(m, &sp, &s, err)
+                                    : tm_fail(err, TM_E_NOMEM, "bench buffers");
+    *n_res = 0;
+    if (st == TM_OK && a->n_prompt > 0) {
+        test_result *r = &res[(*n_res)++];
+        snprintf(r->name, sizeof r->name, "pp%lld", (long long)a->n_prompt);
+        r->n_prompt = a->n_prompt;
+        /* one untimed warm-up run: page in the weights, size the caches */
+        for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
+            tm_session_reset(s);
+            fill_tokens(tokens, a->n_prompt, n_vocab, (uint64_t)rep + 2);
+            int64_t t0 = tm_time_us();
+            st = tm_session_eval(s, tokens, (int32_t)a->n_prompt, logits, false, err);
+            double dt = (double)(tm_time_us() - t0) / 1e6;
+            if (rep >= 0)
+                r->tps[r->n++] = (double)a->n_prompt / dt;
+        }
+    }
+    if (st == TM_OK && a->n_gen > 0) {
+        test_result *r = &res[(*n_res)++];
+        if (a->depth > 0)
+            snprintf(r->name, sizeof r->name, "tg%lld@d%lld", (long long)a->n_gen,
+                     (long long)a->depth);
+        else
+            snprintf(r->name, sizeof r->name, "tg%lld", (long long)a->n_gen);
+        r->n_gen = a->n_gen;
+        r->depth = a->depth;
+        for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
+            tm_session_reset(s);
+            fill_tokens(tokens, a->depth + a->n_gen, n_vocab, (uint64_t)rep + 100);
+            for (int64_t at = 0; at < a->depth && st == TM_OK; at += sp.n_batch) {
+                int32_t n = (int32_t)TM_MIN(sp.n_batch, a->depth - at);
+                st = tm_session_eval(s, tokens + at, n, NULL, false, err);
+            }
+            int64_t t0 = tm_time_us();
+            for (int64_t k = 0; k < a->n_gen && st == TM_OK; k++)
+                st = tm_session_eval(s, tokens + a->depth + k, 1, logits, false, err);
+            double dt = (double)(tm_time_us() - t0) / 1e6;
+            if (rep >= 0)
+                r->tps[r->n++] = (double)a->n_gen / dt;
+        }
+    }
+    tm_session_free(s);
+    tm_free(tokens);
+    tm_free(logits);
+    return st;
+}
+
+static void print_results(const bench_args *a, const tm_model *m, const test_result *res, int n_res,
+                          double bw_gbs, uint64_t rss)
+{
+    if (a->json) {
+        printf("{\"model\": \"");
+        for (const char *p = a->model_path; *p; p++) /* a path: escape what JSON needs */
+            if (*p == '"' || *p == '\\')
+                printf("\\%c", *p);
+            else if ((unsigned char)*p >= 0x20)
+                putchar(*p);
+        printf("\", \"threads\": %d, \"kernels\": \"%s\", \"mem_bw_gbs\": %.2f, "
+               "\"peak_rss_bytes\": %" PRIu64 ", \"tests\": [",
+               tm_membw_threads(a->n_threads), tm_model_kernels(m), bw_gbs, rss);
+        for (int i = 0; i < n_res; i++) {
+            double med, min, max;
+            stats(&res[i], &med, &min, &max);
+            printf("%s{\"name\": \"%s\", \"n_prompt\": %lld, \"n_gen\": %lld, \"depth\": %lld, "
+                   "\"tps\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}, ",
+                   i ? ", " : "", res[i].name, (long long)res[i].n_prompt, (long long)res[i].n_gen,
+                   (long long)res[i].depth, med, min, max);
+            if (res[i].limit_tps > 0)
+                printf("\"limit_tps\": %.3f, \"fraction_of_limit\": %.4f}", res[i].limit_tps,
+                       med / res[i].limit_tps);
+            else
+                printf("\"limit_tps\": null, \"fraction_of_limit\": null}");
+        }
+        printf("]}\n");
+        return;
+    }
+    printf("model %s, kernels %s, %d threads, memory bandwidth %.2f GB/s, peak RSS %.1f MiB\n",
+           a->model_path, tm_model_kernels(m), tm_membw_threads(a->n_threads), bw_gbs,
+           (double)rss / 1048576);
+    printf("%-14s %10s %10s %10s %10s %9s\n", "test", "t/s med", "min", "max", "limit", "fraction");
+    for (int i = 0; i < n_res; i++) {
+        double med, min, max;
+        stats(&res[i], &med, &min, &max);
+        printf("%-14s %10.2f %10.2f %10.2f", res[i].name, med, min, max);
+        if (res[i].limit_tps > 0)
+            printf(" %10.2f %9.3f\n", res[i].limit_tps, med / res[i].limit_tps);
+        else
+            printf(" %10s %9s\n", "-", "-");
+    }
+}
+
+int tm_app_bench_main(int argc, char **argv)
+{
+    bench_args a = {NULL, 512, 128, 0, 5, 0, false};
+    const char *v = NULL;
+    bool bad = false;
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *flag = argv[i];
+        if (tm_cli_is_help(flag)) {
+            usage(stdout);
+            return 0;
+        } else if (tm_cli_flag(argc, argv, &i, "-m", "--model", &a.model_path, &bad)) {
+        } else if (tm_cli_flag(argc, argv, &i, "-p", "--n-prompt", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, 1 << 16, &a.n_prompt);
+        } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-gen", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, 1 << 16, &a.n_gen);
+        } else if (tm_cli_flag(argc, argv, &i, "-d", "--depth", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, 1 << 20, &a.depth);
+        } else if (tm_cli_flag(argc, argv, &i, "-r", "--reps", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 1, MAX_REPS, &a.reps);
+        } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 0, 1024, &a.n_threads);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--json", NULL, &bad)) {
+            a.json = true;
+        } else {
+            fprintf(stderr, "error: unknown option '%s'\n", flag);
+            bad = true;
+        }
+    }
+    if (!bad && !a.model_path) {
+        fprintf(stderr, "error: -m MODEL is required\n");
+        bad = true;
+    }
+    if (bad) {
+        usage(stderr);
+        return 2;
+    }
+    tm_err err = {0};
+    tm_model *m = NULL;
+    tm_model_params mp = tm_model_params_default();
+    tm_status st = tm_model_load(a.model_path, &mp, &m, &err);
+    static test_result res[2];
+    int n_res = 0;
+    if (st == TM_OK)
+        st = run_tests(&a, m, res, &n_res, &err);
+    uint64_t rss = tm_peak_rss_bytes(); /* before the bandwidth buffer raises it */
+    double bw = 0;
+    if (st == TM_OK)
+        st = tm_membw_measure((int)a.n_threads, &bw, &err);
+    for (int i = 0; i < n_res && st == TM_OK; i++)
+        if (res[i].n_gen > 0)
+            res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth);
+    if (st == TM_OK)
+        print_results(&a, m, res, n_res, bw, rss);
+    tm_model_free(m);
+    if (st != TM_OK)
+        return tm_cli_error("%s", err.msg);
+    return 0;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# temoto bench: the text table and the --json contract (keys, names, numbers) on a small
+# synthetic model; the bandwidth is given by TM_MEMBW_GBS so the test does not spend a
+# second and 1 GiB measuring it.
+set -euo pipefail
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+export TM_MEMBW_GBS=20
+"$TEMOTO" synth --preset tiny -o "$tmp/tiny.gguf" 2>/dev/null
+fail=0
+"$TEMOTO" bench -m "$tmp/tiny.gguf" -p 32 -n 8 -d 16 -r 3 -t 2 --json >"$tmp/out.json"
+python3 - "$tmp/out.json" "$tmp/tiny.gguf" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["model"] == sys.argv[2], d["model"]
+assert d["threads"] == 2 and d["kernels"] in ("ref", "avx2", "avx512"), d
+assert d["mem_bw_gbs"] == 20 and d["peak_rss_bytes"] > 0
+names = [t["name"] for t in d["tests"]]
+assert names == ["pp32", "tg8@d16"], names
+pp, tg = d["tests"]
+assert (pp["n_prompt"], pp["n_gen"], pp["depth"]) == (32, 0, 0)
+assert (tg["n_prompt"], tg["n_gen"], tg["depth"]) == (0, 8, 16)
+for t in d["tests"]:
+    s = t["tps"]
+    assert 0 < s["min"] <= s["median"] <= s["max"], s
+assert pp["limit_tps"] is None and pp["fraction_of_limit"] is None
+assert tg["limit_tps"] > 0 and abs(tg["fraction_of_limit"] - tg["tps"]["median"] / tg["limit_tps"]) < 1e-3
+print("ok   bench --json")
+PY
+out=$("$TEMOTO" bench -m "$tmp/tiny.gguf" -p 0 -n 4 -r 1)
+grep -q '^tg4 ' <<<"$out" && ! grep -q '^pp' <<<"$out" || { echo "FAIL: -p 0 / text output"; echo "$out"; fail=1; }
+set +e
+"$TEMOTO" bench -m "$tmp/tiny.gguf" -r 0 2>/dev/null; [[ $? == 2 ]] || { echo "FAIL: -r 0"; fail=1; }
+"$TEMOTO" bench -m "$tmp/missing.gguf" 2>/dev/null; [[ $? == 1 ]] || { echo "FAIL: missing model"; fail=1; }
+TM_MEMBW_GBS=abc "$TEMOTO" bench -m "$tmp/tiny.gguf" -p 1 -n 1 -r 1 2>/dev/null
+[[ $? == 1 ]] || { echo "FAIL: bad TM_MEMBW_GBS"; fail=1; }
+set -e
+exit $fail
