@@ -13,6 +13,7 @@
  * |                    | Q4_K_M, Q5_K_M: Q6_K in "more bits" layers; Q4_K_S: Q5_K in the  |
  * |                    | first 1/8                                                        |
  * | attn_output        | Q2_K: Q3_K; Q3_K_M: Q4_K                                         |
+ * | attn_qkv (fused)   | Q3_K_M, Q3_K_L: Q4_K; Q4_K_M: Q5_K; Q5_K_M: Q6_K                 |
  * | everything else    | the base type                                                    |
  *
  * "More bits" layers: the first and last eighth, and every third layer between. */
@@ -161,6 +162,13 @@ uint32_t tm_recipe_tensor_type(const tm_recipe *r, const tm_recipe_model *m, con
             t = TM_DTYPE_Q6_K;
         else if (ft == FT_Q4_K_S && layer < n / 8)
             t = TM_DTYPE_Q5_K;
+    } else if (ends_with(name, "attn_qkv.weight")) {
+        if (ft == FT_Q3_K_M || ft == FT_Q3_K_L)
+            t = TM_DTYPE_Q4_K;
+        else if (ft == FT_Q4_K_M)
+            t = TM_DTYPE_Q5_K;
+        else if (ft == FT_Q5_K_M)
+            t = TM_DTYPE_Q6_K;
     } else if (ends_with(name, "attn_output.weight")) {
         if (ft == FT_Q2_K)
             t = TM_DTYPE_Q3_K;

@@ -5,6 +5,9 @@
 
 static const tm_arch g_archs[] = {
     {"llama", tm_arch_llama_load},
+    {"qwen2", tm_arch_qwen2_load},
+    {"qwen3", tm_arch_qwen3_load},
+    {"phi3", tm_arch_phi3_load},
 };
 
 const tm_arch *tm_arch_find(const char *name)
@@ -17,5 +20,5 @@ const tm_arch *tm_arch_find(const char *name)
 
 const char *tm_arch_names(void)
 {
-    return "llama";
+    return "llama, qwen2, qwen3, phi3";
 }

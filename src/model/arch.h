@@ -17,6 +17,22 @@ const tm_arch *tm_arch_find(const char *name);
 const char *tm_arch_names(void);
 
 tm_status tm_arch_llama_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+tm_status tm_arch_qwen2_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+tm_status tm_arch_qwen3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+tm_status tm_arch_phi3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+
+/* What distinguishes the Llama-like decoders (decoder.c). */
+typedef struct tm_decoder_opts {
+    tm_rope_kind rope_kind;
+    bool qkv_bias;      /* attn_q/k/v.bias required */
+    bool qk_norm;       /* attn_q_norm / attn_k_norm per head before RoPE */
+    bool fused_qkv;     /* attn_qkv.weight instead of attn_q/k/v */
+    bool fused_gate_up; /* ffn_up.weight holds gate and up rows; no ffn_gate */
+} tm_decoder_opts;
+
+/* Reads "<arch>.*" hyper-parameters and every tensor of a Llama-like decoder. */
+tm_status tm_decoder_load(const tm_gguf *g, const tm_kernels *k, const char *arch,
+                          const tm_decoder_opts *o, tm_net *net, tm_err *err);
 
 /* Reads the "<arch>.*" hyper-parameters every decoder has (hparams.c). n_vocab is left to
  * the caller (from token_embd's shape). */

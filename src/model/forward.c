@@ -126,6 +126,15 @@ static void add_rows(float *x, const float *y, int64_t n)
         x[i] += y[i];
 }
 
+static void add_bias(float *y, const float *bias, int64_t n_rows, int64_t width)
+{
+    if (!bias)
+        return;
+    for (int64_t r = 0; r < n_rows; r++)
+        for (int64_t i = 0; i < width; i++)
+            y[r * width + i] += bias[i];
+}
+
 /* SwiGLU (Shazeer, 2020): gate = SiLU(gate) * up */
 static void swiglu(float *gate, const float *up, int64_t n)
 {
@@ -143,6 +152,14 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
     matmul(st, &l->wq, st->h, n, st->q);
     matmul(st, &l->wk, st->h, n, st->k);
     matmul(st, &l->wv, st->h, n, st->v);
+    add_bias(st->q, l->bq, n, st->q_width);
+    add_bias(st->k, l->bk, n, st->k_width);
+    add_bias(st->v, l->bv, n, st->v_width);
+    if (l->q_norm) /* per head, before RoPE */
+        tm_rms_norm(st->q, st->q, l->q_norm, hp->head_dim, (int64_t)n * hp->n_head, hp->norm_eps);
+    if (l->k_norm)
+        tm_rms_norm(st->k, st->k, l->k_norm, hp->head_dim, (int64_t)n * hp->n_head_kv,
+                    hp->norm_eps);
     tm_rope_apply(st->q, st->rope_cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
     tm_rope_apply(st->k, st->rope_cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
     float *k_cache = st->k_cache + (int64_t)il * st->n_ctx * st->k_width;

@@ -42,12 +42,15 @@ typedef struct tm_hparams {
 } tm_hparams;
 
 typedef struct tm_layer {
-    const float *attn_norm; /* [n_embd] RMS norm gains */
-    tm_mat wq, wk, wv;      /* rows: n_head * head_dim, n_head_kv * head_dim, ... * head_dim_v */
-    tm_mat wo;              /* n_embd rows of n_head * head_dim_v */
-    const float *ffn_norm;  /* [n_embd] */
-    tm_mat w_gate, w_up;    /* n_ff rows of n_embd */
-    tm_mat w_down;          /* n_embd rows of n_ff */
+    const float *attn_norm;    /* [n_embd] RMS norm gains */
+    tm_mat wq, wk, wv;         /* rows: n_head * head_dim, n_head_kv * head_dim, ... * head_dim_v */
+    const float *bq, *bk, *bv; /* biases of the q, k, v projections, or NULL (Qwen2) */
+    const float *q_norm, *k_norm; /* [head_dim] RMS norm gains per head before RoPE, or
+                                     NULL (Qwen3) */
+    tm_mat wo;                    /* n_embd rows of n_head * head_dim_v */
+    const float *ffn_norm;        /* [n_embd] */
+    tm_mat w_gate, w_up;          /* n_ff rows of n_embd */
+    tm_mat w_down;                /* n_embd rows of n_ff */
 } tm_layer;
 
 typedef struct tm_net {

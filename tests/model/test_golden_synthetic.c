@@ -12,8 +12,9 @@
 #define N_VOCAB  512
 
 static const char *const g_models[] = {
-    "llama-f32",  "llama3-f32", "llama-q8_0",   "llama-q4_0",   "llama-q4_1",   "llama-q5_0",
-    "llama-q5_1", "llama-q2_k", "llama-q3_k_m", "llama-q4_k_m", "llama-q5_k_m", "llama-q6_k",
+    "llama-f32",  "llama3-f32",   "qwen2-f32",    "qwen3-f32",    "phi3-f32",
+    "llama-q8_0", "llama-q4_0",   "llama-q4_1",   "llama-q5_0",   "llama-q5_1",
+    "llama-q2_k", "llama-q3_k_m", "llama-q4_k_m", "llama-q5_k_m", "llama-q6_k",
 };
 
 static bool read_floats(const char *rel, float *out, size_t n)
@@ -82,7 +83,7 @@ static void check_model(const char *name)
     }
 }
 
-static void test_every_llama_model(void)
+static void test_every_decoder_model(void)
 {
     for (size_t i = 0; i < TM_ARRAY_LEN(g_models); i++)
         check_model(g_models[i]);
@@ -90,6 +91,6 @@ static void test_every_llama_model(void)
 
 int main(void)
 {
-    TM_RUN(test_every_llama_model);
+    TM_RUN(test_every_decoder_model);
     return tm_test_result();
 }
