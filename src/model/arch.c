@@ -4,10 +4,8 @@
 #include <string.h>
 
 static const tm_arch g_archs[] = {
-    {"llama", tm_arch_llama_load},
-    {"qwen2", tm_arch_qwen2_load},
-    {"qwen3", tm_arch_qwen3_load},
-    {"phi3", tm_arch_phi3_load},
+    {"llama", tm_arch_llama_load}, {"qwen2", tm_arch_qwen2_load},   {"qwen3", tm_arch_qwen3_load},
+    {"phi3", tm_arch_phi3_load},   {"gemma2", tm_arch_gemma2_load}, {"gemma3", tm_arch_gemma3_load},
 };
 
 const tm_arch *tm_arch_find(const char *name)
@@ -20,5 +18,5 @@ const tm_arch *tm_arch_find(const char *name)
 
 const char *tm_arch_names(void)
 {
-    return "llama, qwen2, qwen3, phi3";
+    return "llama, qwen2, qwen3, phi3, gemma2, gemma3";
 }

@@ -20,6 +20,8 @@ tm_status tm_arch_llama_load(const tm_gguf *g, const tm_kernels *k, tm_net *net,
 tm_status tm_arch_qwen2_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_qwen3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_phi3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+tm_status tm_arch_gemma2_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+tm_status tm_arch_gemma3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 
 /* What distinguishes the Llama-like decoders (decoder.c). */
 typedef struct tm_decoder_opts {
@@ -28,6 +30,7 @@ typedef struct tm_decoder_opts {
     bool qk_norm;       /* attn_q_norm / attn_k_norm per head before RoPE */
     bool fused_qkv;     /* attn_qkv.weight instead of attn_q/k/v */
     bool fused_gate_up; /* ffn_up.weight holds gate and up rows; no ffn_gate */
+    bool post_norms;    /* post_attention_norm and post_ffw_norm (Gemma 2 and 3) */
 } tm_decoder_opts;
 
 /* Reads "<arch>.*" hyper-parameters and every tensor of a Llama-like decoder. */
@@ -37,6 +40,13 @@ tm_status tm_decoder_load(const tm_gguf *g, const tm_kernels *k, const char *arc
 /* Reads the "<arch>.*" hyper-parameters every decoder has (hparams.c). n_vocab is left to
  * the caller (from token_embd's shape). */
 tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm_err *err);
+
+/* One "<arch>.<suffix>" value: absent gives def (or an error when required); out of
+ * [lo, hi] is an error naming the key. */
+tm_status tm_hparam_int(const tm_gguf *g, const char *arch, const char *suffix, bool required,
+                        int32_t def, int32_t lo, int32_t hi, int32_t *out, tm_err *err);
+tm_status tm_hparam_float(const tm_gguf *g, const char *arch, const char *suffix, float def,
+                          double lo, double hi, float *out, tm_err *err);
 
 /* Finds a weight matrix of n_rows rows of n_cols, of a type the kernels can multiply
  * (weights.c). Missing: TM_E_FORMAT naming it, or, when optional, TM_OK with out zeroed. */

@@ -126,8 +126,14 @@ tm_status tm_decoder_load(const tm_gguf *g, const tm_kernels *k, const char *arc
         st = layer_vec(g, il, "attn_norm.weight", hp->n_embd, false, &l->attn_norm, err);
         if (st == TM_OK)
             st = load_attention(g, k, hp, o, il, l, err);
+        if (st == TM_OK && o->post_norms)
+            st = layer_vec(g, il, "post_attention_norm.weight", hp->n_embd, false,
+                           &l->attn_post_norm, err);
         if (st == TM_OK)
             st = layer_vec(g, il, "ffn_norm.weight", hp->n_embd, false, &l->ffn_norm, err);
+        if (st == TM_OK && o->post_norms)
+            st =
+                layer_vec(g, il, "post_ffw_norm.weight", hp->n_embd, false, &l->ffn_post_norm, err);
         if (st == TM_OK)
             st = load_ffn(g, k, hp, o, il, l, err);
     }

@@ -22,13 +22,14 @@ struct tm_net_state {
     float *k_cache;                             /* [n_layer][n_ctx][k_width] */
     float *v_cache;                             /* [n_layer][n_ctx][v_width] */
     float *x;                                   /* [n_batch][n_embd] the residual stream */
-    float *h;         /* [n_batch][n_embd] normed input of a block, then its output */
-    float *q, *k, *v; /* [n_batch][q_width / k_width / v_width] */
-    float *att;       /* [n_batch][o_width] attention output before Wo */
-    float *gate, *up; /* [n_batch][n_ff] */
-    float *rope_cs;   /* [n_batch][n_rot / 2][2] cos, sin */
-    int32_t *pos;     /* [n_batch] */
-    float *scores;    /* [n_threads][n_ctx] */
+    float *h;           /* [n_batch][n_embd] normed input of a block, then its output */
+    float *q, *k, *v;   /* [n_batch][q_width / k_width / v_width] */
+    float *att;         /* [n_batch][o_width] attention output before Wo */
+    float *gate, *up;   /* [n_batch][n_ff] */
+    float *rope_cs;     /* [n_batch][n_rot / 2][2] cos, sin */
+    float *rope_cs_swa; /* the same for sliding-window layers (their own base and scale) */
+    int32_t *pos;       /* [n_batch] */
+    float *scores;      /* [n_threads][n_ctx] */
     tm_matmul_scratch mm;
 };
 
@@ -46,8 +47,9 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    float *bufs[] = {st->k_cache, st->v_cache, st->x,    st->h,  st->q,       st->k,
-                     st->v,       st->att,     st->gate, st->up, st->rope_cs, st->scores};
+    float *bufs[] = {st->k_cache, st->v_cache, st->x,          st->h,    st->q,
+                     st->k,       st->v,       st->att,        st->gate, st->up,
+                     st->rope_cs, st->scores,  st->rope_cs_swa};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
     tm_free(st->pos);
@@ -88,6 +90,7 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->gate = alloc_floats((int64_t)n_batch * hp->n_ff, &ok);
     st->up = alloc_floats((int64_t)n_batch * hp->n_ff, &ok);
     st->rope_cs = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
+    st->rope_cs_swa = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
     st->scores = alloc_floats((int64_t)n_threads * n_ctx, &ok);
     st->pos = tm_calloc((size_t)n_batch, sizeof *st->pos);
     if (!ok || !st->pos) {
@@ -144,6 +147,23 @@ static void swiglu(float *gate, const float *up, int64_t n)
     }
 }
 
+/* GeGLU with GELU's tanh approximation (Hendrycks and Gimpel, 2016):
+ * gate = 0.5 g (1 + tanh(sqrt(2 / pi) (g + 0.044715 g^3))) * up */
+static void geglu(float *gate, const float *up, int64_t n)
+{
+    const float c = 0.7978845608028654f; /* sqrt(2 / pi) */
+    for (int64_t i = 0; i < n; i++) {
+        float g = gate[i];
+        gate[i] = 0.5f * g * (1.0f + tanhf(c * (g + 0.044715f * g * g * g))) * up[i];
+    }
+}
+
+static void softcap(float *x, int64_t n, float cap)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] = cap * tanhf(x[i] / cap);
+}
+
 static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int32_t n,
                             int32_t pos0)
 {
@@ -160,8 +180,9 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
     if (l->k_norm)
         tm_rms_norm(st->k, st->k, l->k_norm, hp->head_dim, (int64_t)n * hp->n_head_kv,
                     hp->norm_eps);
-    tm_rope_apply(st->q, st->rope_cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
-    tm_rope_apply(st->k, st->rope_cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
+    const float *cs = l->swa ? st->rope_cs_swa : st->rope_cs;
+    tm_rope_apply(st->q, cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
+    tm_rope_apply(st->k, cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
     float *k_cache = st->k_cache + (int64_t)il * st->n_ctx * st->k_width;
     float *v_cache = st->v_cache + (int64_t)il * st->n_ctx * st->v_width;
     memcpy(k_cache + pos0 * st->k_width, st->k, (size_t)(n * st->k_width) * sizeof(float));
@@ -182,12 +203,16 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
         .head_dim = hp->head_dim,
         .head_dim_v = hp->head_dim_v,
         .scale = 1.0f / sqrtf((float)hp->head_dim),
+        .softcap = hp->attn_softcap,
+        .window = l->swa ? hp->n_swa : 0,
         .scores = st->scores,
         .scores_per_thread = st->n_ctx,
         .dot_f32 = st->params.kernels->vec_dot[TM_DTYPE_F32],
     };
     tm_attention(st->pool, &a);
     matmul(st, &l->wo, st->att, n, st->h);
+    if (l->attn_post_norm)
+        tm_rms_norm(st->h, st->h, l->attn_post_norm, hp->n_embd, n, hp->norm_eps);
     add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
 }
 
@@ -197,8 +222,13 @@ static void ffn_block(tm_net_state *st, const tm_layer *l, int32_t n)
     tm_rms_norm(st->h, st->x, l->ffn_norm, hp->n_embd, n, hp->norm_eps);
     matmul(st, &l->w_gate, st->h, n, st->gate);
     matmul(st, &l->w_up, st->h, n, st->up);
-    swiglu(st->gate, st->up, (int64_t)n * hp->n_ff);
+    if (hp->ffn_act == TM_FFN_GELU_TANH)
+        geglu(st->gate, st->up, (int64_t)n * hp->n_ff);
+    else
+        swiglu(st->gate, st->up, (int64_t)n * hp->n_ff);
     matmul(st, &l->w_down, st->gate, n, st->h);
+    if (l->ffn_post_norm)
+        tm_rms_norm(st->h, st->h, l->ffn_post_norm, hp->n_embd, n, hp->norm_eps);
     add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
 }
 
@@ -222,11 +252,18 @@ tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tok
     for (int32_t t = 0; t < n; t++) {
         const uint8_t *row =
             (const uint8_t *)net->token_embd.data + (uint64_t)tokens[t] * net->token_embd.row_bytes;
-        k->to_float[net->token_embd.type](row, st->x + (int64_t)t * hp->n_embd, hp->n_embd);
+        float *xt = st->x + (int64_t)t * hp->n_embd;
+        k->to_float[net->token_embd.type](row, xt, hp->n_embd);
+        if (hp->embd_scale != 0)
+            for (int32_t i = 0; i < hp->n_embd; i++)
+                xt[i] *= hp->embd_scale;
         st->pos[t] = pos0 + t;
     }
     tm_rope_table(st->rope_cs, st->pos, n, hp->n_rot, hp->rope_base, hp->rope_freq_scale,
                   net->rope_freqs);
+    if (hp->n_swa > 0)
+        tm_rope_table(st->rope_cs_swa, st->pos, n, hp->n_rot, hp->rope_base_swa,
+                      hp->rope_freq_scale_swa, net->rope_freqs);
     for (int32_t il = 0; il < hp->n_layer; il++) {
         attention_block(st, &net->layers[il], il, n, pos0);
         ffn_block(st, &net->layers[il], n);
@@ -239,5 +276,7 @@ tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tok
     const float *x = st->x + (int64_t)first * hp->n_embd;
     tm_rms_norm(st->h, x, net->output_norm, hp->n_embd, n_out, hp->norm_eps);
     matmul(st, &net->output, st->h, n_out, logits);
+    if (hp->final_softcap > 0)
+        softcap(logits, (int64_t)n_out * hp->n_vocab, hp->final_softcap);
     return TM_OK;
 }

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static tm_status get_int(const tm_gguf *g, const char *arch, const char *suffix, bool required,
-                         int32_t def, int32_t lo, int32_t hi, int32_t *out, tm_err *err)
+tm_status tm_hparam_int(const tm_gguf *g, const char *arch, const char *suffix, bool required,
+                        int32_t def, int32_t lo, int32_t hi, int32_t *out, tm_err *err)
 {
     char key[128];
     snprintf(key, sizeof key, "%s.%s", arch, suffix);
@@ -28,8 +28,8 @@ static tm_status get_int(const tm_gguf *g, const char *arch, const char *suffix,
     return TM_OK;
 }
 
-static tm_status get_float(const tm_gguf *g, const char *arch, const char *suffix, float def,
-                           double lo, double hi, float *out, tm_err *err)
+tm_status tm_hparam_float(const tm_gguf *g, const char *arch, const char *suffix, float def,
+                          double lo, double hi, float *out, tm_err *err)
 {
     char key[128];
     snprintf(key, sizeof key, "%s.%s", arch, suffix);
@@ -53,18 +53,18 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
     snprintf(hp->arch, sizeof hp->arch, "%s", arch);
     const int32_t big = 1 << 24;
     tm_status st =
-        get_int(g, arch, "context_length", false, 4096, 1, 1 << 30, &hp->n_ctx_train, err);
+        tm_hparam_int(g, arch, "context_length", false, 4096, 1, 1 << 30, &hp->n_ctx_train, err);
     if (st == TM_OK)
-        st = get_int(g, arch, "embedding_length", true, 0, 1, big, &hp->n_embd, err);
+        st = tm_hparam_int(g, arch, "embedding_length", true, 0, 1, big, &hp->n_embd, err);
     if (st == TM_OK)
-        st = get_int(g, arch, "block_count", true, 0, 1, TM_MAX_LAYERS, &hp->n_layer, err);
+        st = tm_hparam_int(g, arch, "block_count", true, 0, 1, TM_MAX_LAYERS, &hp->n_layer, err);
     if (st == TM_OK)
-        st = get_int(g, arch, "feed_forward_length", true, 0, 1, big, &hp->n_ff, err);
+        st = tm_hparam_int(g, arch, "feed_forward_length", true, 0, 1, big, &hp->n_ff, err);
     if (st == TM_OK)
-        st = get_int(g, arch, "attention.head_count", true, 0, 1, 4096, &hp->n_head, err);
+        st = tm_hparam_int(g, arch, "attention.head_count", true, 0, 1, 4096, &hp->n_head, err);
     if (st == TM_OK)
-        st = get_int(g, arch, "attention.head_count_kv", false, hp->n_head, 1, hp->n_head,
-                     &hp->n_head_kv, err);
+        st = tm_hparam_int(g, arch, "attention.head_count_kv", false, hp->n_head, 1, hp->n_head,
+                           &hp->n_head_kv, err);
     if (st != TM_OK)
         return st;
     if (hp->n_head % hp->n_head_kv != 0)
@@ -72,19 +72,19 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
                        hp->n_head, hp->n_head_kv);
     /* Llama 2 configs carry no head size: it is n_embd / n_head */
     int32_t def_head_dim = hp->n_embd / hp->n_head;
-    st =
-        get_int(g, arch, "attention.key_length", false, def_head_dim, 1, 65536, &hp->head_dim, err);
+    st = tm_hparam_int(g, arch, "attention.key_length", false, def_head_dim, 1, 65536,
+                       &hp->head_dim, err);
     if (st == TM_OK)
-        st = get_int(g, arch, "attention.value_length", false, hp->head_dim, 1, 65536,
-                     &hp->head_dim_v, err);
+        st = tm_hparam_int(g, arch, "attention.value_length", false, hp->head_dim, 1, 65536,
+                           &hp->head_dim_v, err);
     if (st == TM_OK)
-        st = get_int(g, arch, "rope.dimension_count", false, hp->head_dim, 0, hp->head_dim,
-                     &hp->n_rot, err);
+        st = tm_hparam_int(g, arch, "rope.dimension_count", false, hp->head_dim, 0, hp->head_dim,
+                           &hp->n_rot, err);
     if (st == TM_OK)
-        st =
-            get_float(g, arch, "attention.layer_norm_rms_epsilon", 1e-5f, 0, 1, &hp->norm_eps, err);
+        st = tm_hparam_float(g, arch, "attention.layer_norm_rms_epsilon", 1e-5f, 0, 1,
+                             &hp->norm_eps, err);
     if (st == TM_OK)
-        st = get_float(g, arch, "rope.freq_base", 10000.0f, 1e-3, 1e12, &hp->rope_base, err);
+        st = tm_hparam_float(g, arch, "rope.freq_base", 10000.0f, 1e-3, 1e12, &hp->rope_base, err);
     if (st != TM_OK)
         return st;
     if (hp->n_rot % 2 != 0)
@@ -103,7 +103,7 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
             return st;
         if (tm_gguf_str_eq(type, "linear")) {
             float factor = 1;
-            st = get_float(g, arch, "rope.scaling.factor", 1.0f, 1e-3, 1e6, &factor, err);
+            st = tm_hparam_float(g, arch, "rope.scaling.factor", 1.0f, 1e-3, 1e6, &factor, err);
             if (st != TM_OK)
                 return st;
             hp->rope_freq_scale = 1.0f / factor;
@@ -112,5 +112,14 @@ tm_status tm_hparams_read(const tm_gguf *g, const char *arch, tm_hparams *hp, tm
                            (int)TM_MIN(type.len, 32), type.ptr);
         }
     }
-    return TM_OK;
+    /* sliding-window layers share the RoPE unless the file gives them a base of their own */
+    hp->rope_base_swa = hp->rope_base;
+    hp->rope_freq_scale_swa = hp->rope_freq_scale;
+    snprintf(key, sizeof key, "%s.rope.freq_base_swa", arch);
+    if (tm_gguf_find_kv(g, key)) {
+        st = tm_hparam_float(g, arch, "rope.freq_base_swa", 10000.0f, 1e-3, 1e12,
+                             &hp->rope_base_swa, err);
+        hp->rope_freq_scale_swa = 1.0f;
+    }
+    return st;
 }

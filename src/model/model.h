@@ -23,6 +23,11 @@ typedef enum tm_rope_kind {
     TM_ROPE_NEOX,   /* rotates pairs (i, i + n_rot / 2): GPT-NeoX, Qwen, Phi, Gemma */
 } tm_rope_kind;
 
+typedef enum tm_ffn_act {
+    TM_FFN_SILU,      /* SwiGLU: Llama, Qwen, Phi */
+    TM_FFN_GELU_TANH, /* GeGLU with the tanh approximation of GELU: Gemma */
+} tm_ffn_act;
+
 typedef struct tm_hparams {
     char arch[32];   /* general.architecture */
     int32_t n_vocab; /* rows of token_embd */
@@ -39,6 +44,14 @@ typedef struct tm_hparams {
     float rope_base;
     float rope_freq_scale; /* 1 / linear scaling factor; 1: none */
     tm_rope_kind rope_kind;
+    /* sliding-window layers (tm_layer.swa) attend to the n_swa latest positions and have a
+     * RoPE of their own (Gemma 3: base 10000, no scaling) */
+    int32_t n_swa;
+    float rope_base_swa, rope_freq_scale_swa;
+    float embd_scale;    /* multiplies the token embeddings; 0: none (Gemma: sqrt(n_embd)) */
+    float attn_softcap;  /* scores = cap * tanh(scores / cap); 0: none (Gemma 2) */
+    float final_softcap; /* the same on the logits */
+    tm_ffn_act ffn_act;
 } tm_hparams;
 
 typedef struct tm_layer {
@@ -48,7 +61,10 @@ typedef struct tm_layer {
     const float *q_norm, *k_norm; /* [head_dim] RMS norm gains per head before RoPE, or
                                      NULL (Qwen3) */
     tm_mat wo;                    /* n_embd rows of n_head * head_dim_v */
+    const float *attn_post_norm;  /* [n_embd] on the attention output, or NULL (Gemma) */
     const float *ffn_norm;        /* [n_embd] */
+    const float *ffn_post_norm;   /* [n_embd] on the feed-forward output, or NULL (Gemma) */
+    bool swa;                     /* a sliding-window layer */
     tm_mat w_gate, w_up;          /* n_ff rows of n_embd */
     tm_mat w_down;                /* n_embd rows of n_ff */
 } tm_layer;
@@ -120,6 +136,8 @@ typedef struct tm_attn_args {
     int64_t out_stride;
     int32_t n_tokens, pos0, n_head, n_head_kv, head_dim, head_dim_v;
     float scale;               /* multiplies q.k before the softmax: 1 / sqrt(head_dim) */
+    float softcap;             /* scores = softcap * tanh(scores / softcap); 0: none */
+    int32_t window;            /* a query sees the window latest positions; 0: all */
     float *scores;             /* scratch [n_threads][scores_per_thread] */
     int64_t scores_per_thread; /* >= pos0 + n_tokens */
     tm_vec_dot_fn dot_f32;
