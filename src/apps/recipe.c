@@ -9,7 +9,7 @@
  * | attn_v             | Q2_K: Q4_K if n_head/n_head_kv >= 4 else Q3_K; Q3_K_M: Q5_K in   |
  * |                    | layers 0-1, else Q4_K; Q4_K_M, Q5_K_M: Q6_K in "more bits"       |
  * |                    | layers; Q4_K_S: Q5_K in layers 0-3                               |
- * | ffn_down           | Q2_K: Q3_K; Q3_K_M: Q5_K in the first 1/16 of layers, else Q4_K; |
+ * | ffn_down (+ _exps) | Q2_K: Q3_K; Q3_K_M: Q5_K in the first 1/16 of layers, else Q4_K; |
  * |                    | Q4_K_M, Q5_K_M: Q6_K in "more bits" layers; Q4_K_S: Q5_K in the  |
  * |                    | first 1/8                                                        |
  * | attn_output        | Q2_K: Q3_K; Q3_K_M: Q4_K                                         |
@@ -151,7 +151,7 @@ uint32_t tm_recipe_tensor_type(const tm_recipe *r, const tm_recipe_model *m, con
             t = TM_DTYPE_Q6_K;
         else if (ft == FT_Q4_K_S && layer < 4)
             t = TM_DTYPE_Q5_K;
-    } else if (ends_with(name, "ffn_down.weight")) {
+    } else if (strstr(name, "ffn_down")) { /* also the experts' ffn_down_exps, _shexp */
         if (ft == FT_Q2_K)
             t = TM_DTYPE_Q3_K;
         else if (ft == FT_Q3_K_M)

@@ -4,8 +4,15 @@
 #include <string.h>
 
 static const tm_arch g_archs[] = {
-    {"llama", tm_arch_llama_load}, {"qwen2", tm_arch_qwen2_load},   {"qwen3", tm_arch_qwen3_load},
-    {"phi3", tm_arch_phi3_load},   {"gemma2", tm_arch_gemma2_load}, {"gemma3", tm_arch_gemma3_load},
+    /* clang-format off */
+    {"llama", tm_arch_llama_load},
+    {"qwen2", tm_arch_qwen2_load},
+    {"qwen3", tm_arch_qwen3_load},
+    {"qwen2moe", tm_arch_qwen2moe_load},
+    {"phi3", tm_arch_phi3_load},
+    {"gemma2", tm_arch_gemma2_load},
+    {"gemma3", tm_arch_gemma3_load},
+    /* clang-format on */
 };
 
 const tm_arch *tm_arch_find(const char *name)
@@ -18,5 +25,5 @@ const tm_arch *tm_arch_find(const char *name)
 
 const char *tm_arch_names(void)
 {
-    return "llama, qwen2, qwen3, phi3, gemma2, gemma3";
+    return "llama (incl. Mixtral), qwen2, qwen3, qwen2moe, phi3, gemma2, gemma3";
 }

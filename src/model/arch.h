@@ -20,6 +20,7 @@ tm_status tm_arch_llama_load(const tm_gguf *g, const tm_kernels *k, tm_net *net,
 tm_status tm_arch_qwen2_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_qwen3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_phi3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+tm_status tm_arch_qwen2moe_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_gemma2_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_gemma3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 
@@ -31,6 +32,8 @@ typedef struct tm_decoder_opts {
     bool fused_qkv;     /* attn_qkv.weight instead of attn_q/k/v */
     bool fused_gate_up; /* ffn_up.weight holds gate and up rows; no ffn_gate */
     bool post_norms;    /* post_attention_norm and post_ffw_norm (Gemma 2 and 3) */
+    bool expert_norm;   /* MoE: renormalise the chosen experts' weights (Mixtral) */
+    bool shared_expert; /* MoE: a gated shared expert beside the routed ones (Qwen MoE) */
 } tm_decoder_opts;
 
 /* Reads "<arch>.*" hyper-parameters and every tensor of a Llama-like decoder. */
@@ -52,6 +55,10 @@ tm_status tm_hparam_float(const tm_gguf *g, const char *arch, const char *suffix
  * (weights.c). Missing: TM_E_FORMAT naming it, or, when optional, TM_OK with out zeroed. */
 tm_status tm_weight_mat(const tm_gguf *g, const tm_kernels *k, const char *name, int64_t n_cols,
                         int64_t n_rows, bool optional, tm_mat *out, tm_err *err);
+/* The n_expert [n_rows x n_cols] slices of the 3-D tensor "blk.<layer>.<suffix>". */
+tm_status tm_weight_experts(const tm_gguf *g, const tm_kernels *k, int32_t layer,
+                            const char *suffix, int64_t n_cols, int64_t n_rows, int32_t n_expert,
+                            tm_mat *out, tm_err *err);
 /* Finds an F32 vector of n values (norm gains, biases, rope factors). */
 tm_status tm_weight_vec(const tm_gguf *g, const char *name, int64_t n, bool optional,
                         const float **out, tm_err *err);

@@ -66,9 +66,47 @@ static tm_status load_attention(const tm_gguf *g, const tm_kernels *k, const tm_
     return st;
 }
 
+static tm_status load_experts(const tm_gguf *g, const tm_kernels *k, const tm_hparams *hp,
+                              const tm_decoder_opts *o, int32_t il, tm_layer *l, tm_err *err)
+{
+    int32_t ne = hp->n_expert;
+    l->exp_gate = tm_calloc(3 * (size_t)ne, sizeof *l->exp_gate);
+    if (!l->exp_gate)
+        return tm_fail(err, TM_E_NOMEM, "%d experts", ne);
+    l->exp_up = l->exp_gate + ne;
+    l->exp_down = l->exp_up + ne;
+    tm_status st = tm_weight_layer_mat(g, k, il, "ffn_gate_inp.weight", hp->n_embd, ne, false,
+                                       &l->router, err);
+    if (st == TM_OK)
+        st = tm_weight_experts(g, k, il, "ffn_gate_exps.weight", hp->n_embd, hp->n_ff_exp, ne,
+                               l->exp_gate, err);
+    if (st == TM_OK)
+        st = tm_weight_experts(g, k, il, "ffn_up_exps.weight", hp->n_embd, hp->n_ff_exp, ne,
+                               l->exp_up, err);
+    if (st == TM_OK)
+        st = tm_weight_experts(g, k, il, "ffn_down_exps.weight", hp->n_ff_exp, hp->n_embd, ne,
+                               l->exp_down, err);
+    if (st == TM_OK && o->shared_expert) {
+        st = tm_weight_layer_mat(g, k, il, "ffn_gate_shexp.weight", hp->n_embd, hp->n_ff_shexp,
+                                 false, &l->sh_gate, err);
+        if (st == TM_OK)
+            st = tm_weight_layer_mat(g, k, il, "ffn_up_shexp.weight", hp->n_embd, hp->n_ff_shexp,
+                                     false, &l->sh_up, err);
+        if (st == TM_OK)
+            st = tm_weight_layer_mat(g, k, il, "ffn_down_shexp.weight", hp->n_ff_shexp, hp->n_embd,
+                                     false, &l->sh_down, err);
+        if (st == TM_OK)
+            st = layer_vec(g, il, "ffn_gate_inp_shexp.weight", hp->n_embd, false, &l->sh_gate_inp,
+                           err);
+    }
+    return st;
+}
+
 static tm_status load_ffn(const tm_gguf *g, const tm_kernels *k, const tm_hparams *hp,
                           const tm_decoder_opts *o, int32_t il, tm_layer *l, tm_err *err)
 {
+    if (hp->n_expert > 0)
+        return load_experts(g, k, hp, o, il, l, err);
     tm_status st = TM_OK;
     if (o->fused_gate_up) { /* rows 0..n_ff are the gate, n_ff..2 n_ff the up projection */
         tm_mat gate_up;
@@ -91,6 +129,25 @@ static tm_status load_ffn(const tm_gguf *g, const tm_kernels *k, const tm_hparam
     return st;
 }
 
+/* Experts: "<arch>.expert_count" and friends; absent for dense models. */
+static tm_status read_expert_hparams(const tm_gguf *g, const char *arch, const tm_decoder_opts *o,
+                                     tm_hparams *hp, tm_err *err)
+{
+    tm_status st = tm_hparam_int(g, arch, "expert_count", false, 0, 0, 1024, &hp->n_expert, err);
+    if (st != TM_OK || hp->n_expert == 0)
+        return st;
+    st = tm_hparam_int(g, arch, "expert_used_count", true, 0, 1, hp->n_expert, &hp->n_expert_used,
+                       err);
+    if (st == TM_OK) /* Mixtral's feed_forward_length is the expert size */
+        st = tm_hparam_int(g, arch, "expert_feed_forward_length", false, hp->n_ff, 1, 1 << 24,
+                           &hp->n_ff_exp, err);
+    if (st == TM_OK && o->shared_expert)
+        st = tm_hparam_int(g, arch, "expert_shared_feed_forward_length", true, 0, 1, 1 << 24,
+                           &hp->n_ff_shexp, err);
+    hp->expert_norm = o->expert_norm;
+    return st;
+}
+
 tm_status tm_decoder_load(const tm_gguf *g, const tm_kernels *k, const char *arch,
                           const tm_decoder_opts *o, tm_net *net, tm_err *err)
 {
@@ -99,6 +156,9 @@ tm_status tm_decoder_load(const tm_gguf *g, const tm_kernels *k, const char *arc
     if (st != TM_OK)
         return st;
     hp->rope_kind = o->rope_kind;
+    st = read_expert_hparams(g, arch, o, hp, err);
+    if (st != TM_OK)
+        return st;
     const tm_gguf_tensor *embd = tm_gguf_find_tensor(g, "token_embd.weight");
     if (!embd)
         return tm_fail(err, TM_E_FORMAT, "missing tensor 'token_embd.weight'");

@@ -22,14 +22,22 @@ struct tm_net_state {
     float *k_cache;                             /* [n_layer][n_ctx][k_width] */
     float *v_cache;                             /* [n_layer][n_ctx][v_width] */
     float *x;                                   /* [n_batch][n_embd] the residual stream */
-    float *h;           /* [n_batch][n_embd] normed input of a block, then its output */
-    float *q, *k, *v;   /* [n_batch][q_width / k_width / v_width] */
-    float *att;         /* [n_batch][o_width] attention output before Wo */
-    float *gate, *up;   /* [n_batch][n_ff] */
-    float *rope_cs;     /* [n_batch][n_rot / 2][2] cos, sin */
-    float *rope_cs_swa; /* the same for sliding-window layers (their own base and scale) */
-    int32_t *pos;       /* [n_batch] */
-    float *scores;      /* [n_threads][n_ctx] */
+    float *h;         /* [n_batch][n_embd] normed input of a block, then its output */
+    float *q, *k, *v; /* [n_batch][q_width / k_width / v_width] */
+    float *att;       /* [n_batch][o_width] attention output before Wo */
+    float *gate, *up; /* [n_batch][ff_width] */
+    int64_t ff_width; /* the widest feed-forward: dense, expert or shared expert */
+    /* mixture of experts (NULL for dense models) */
+    float *router;           /* [n_batch][n_expert] router logits */
+    float *moe_in, *moe_out; /* [n_batch][n_embd] one expert's tokens; the summed output */
+    int32_t *route_ids;      /* [n_batch][n_expert_used] */
+    float *route_w;          /* [n_batch][n_expert_used] */
+    int32_t *exp_tokens;     /* [n_batch] tokens routed to the expert at hand */
+    float *exp_w;            /* [n_batch] and their weights */
+    float *rope_cs;          /* [n_batch][n_rot / 2][2] cos, sin */
+    float *rope_cs_swa;      /* the same for sliding-window layers (their own base and scale) */
+    int32_t *pos;            /* [n_batch] */
+    float *scores;           /* [n_threads][n_ctx] */
     tm_matmul_scratch mm;
 };
 
@@ -47,12 +55,14 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    float *bufs[] = {st->k_cache, st->v_cache, st->x,          st->h,    st->q,
-                     st->k,       st->v,       st->att,        st->gate, st->up,
-                     st->rope_cs, st->scores,  st->rope_cs_swa};
+    float *bufs[] = {st->k_cache,     st->v_cache, st->x,      st->h,       st->q,       st->k,
+                     st->v,           st->att,     st->gate,   st->up,      st->rope_cs, st->scores,
+                     st->rope_cs_swa, st->router,  st->moe_in, st->moe_out, st->route_w, st->exp_w};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
     tm_free(st->pos);
+    tm_free(st->route_ids);
+    tm_free(st->exp_tokens);
     tm_matmul_scratch_fini(&st->mm);
     tm_free(st);
 }
@@ -87,8 +97,19 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->k = alloc_floats(n_batch * st->k_width, &ok);
     st->v = alloc_floats(n_batch * st->v_width, &ok);
     st->att = alloc_floats(n_batch * st->o_width, &ok);
-    st->gate = alloc_floats((int64_t)n_batch * hp->n_ff, &ok);
-    st->up = alloc_floats((int64_t)n_batch * hp->n_ff, &ok);
+    st->ff_width = TM_MAX(hp->n_ff, TM_MAX(hp->n_ff_exp, hp->n_ff_shexp));
+    st->gate = alloc_floats((int64_t)n_batch * st->ff_width, &ok);
+    st->up = alloc_floats((int64_t)n_batch * st->ff_width, &ok);
+    if (hp->n_expert > 0) {
+        st->router = alloc_floats((int64_t)n_batch * hp->n_expert, &ok);
+        st->moe_in = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
+        st->moe_out = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
+        st->route_w = alloc_floats((int64_t)n_batch * hp->n_expert_used, &ok);
+        st->exp_w = alloc_floats(n_batch, &ok);
+        st->route_ids = tm_calloc((size_t)n_batch * (size_t)hp->n_expert_used, sizeof(int32_t));
+        st->exp_tokens = tm_calloc((size_t)n_batch, sizeof(int32_t));
+        ok = ok && st->route_ids && st->exp_tokens;
+    }
     st->rope_cs = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
     st->rope_cs_swa = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
     st->scores = alloc_floats((int64_t)n_threads * n_ctx, &ok);
@@ -97,7 +118,7 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
         tm_net_state_free(st);
         return tm_fail(err, TM_E_NOMEM, "KV cache and buffers for %d positions", n_ctx);
     }
-    int64_t max_cols = TM_MAX(TM_MAX(hp->n_embd, hp->n_ff), st->o_width);
+    int64_t max_cols = TM_MAX(TM_MAX(hp->n_embd, st->ff_width), st->o_width);
     tm_status s = tm_matmul_scratch_init(&st->mm, n_batch, max_cols, n_threads, err);
     if (s != TM_OK) {
         tm_net_state_free(st);
@@ -216,17 +237,75 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
     add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
 }
 
+/* y[n][n_embd] = down(act(gate x) * up x) over the rows of x[n][n_embd] (y may be x). */
+static void glu_ffn(tm_net_state *st, const tm_mat *gate, const tm_mat *up, const tm_mat *down,
+                    const float *x, int32_t n, float *y)
+{
+    int64_t width = gate->n_rows;
+    matmul(st, gate, x, n, st->gate);
+    matmul(st, up, x, n, st->up);
+    if (st->net->hp.ffn_act == TM_FFN_GELU_TANH)
+        geglu(st->gate, st->up, n * width);
+    else
+        swiglu(st->gate, st->up, n * width);
+    matmul(st, down, st->gate, n, y);
+}
+
+/* Each expert runs once on the tokens routed to it, gathered into a batch of their own, and
+ * its outputs are added back weighted: an expert's weights are read once per call. */
+static void moe_ffn(tm_net_state *st, const tm_layer *l, int32_t n)
+{
+    const tm_hparams *hp = &st->net->hp;
+    int32_t k = hp->n_expert_used, d = hp->n_embd;
+    matmul(st, &l->router, st->h, n, st->router);
+    for (int32_t t = 0; t < n; t++)
+        tm_moe_route(st->router + (int64_t)t * hp->n_expert, hp->n_expert, k, hp->expert_norm,
+                     st->route_ids + (int64_t)t * k, st->route_w + (int64_t)t * k);
+    memset(st->moe_out, 0, (size_t)n * (size_t)d * sizeof(float));
+    for (int32_t e = 0; e < hp->n_expert; e++) {
+        int32_t m = 0;
+        for (int32_t t = 0; t < n; t++)
+            for (int32_t i = 0; i < k; i++)
+                if (st->route_ids[t * k + i] == e) {
+                    st->exp_tokens[m] = t;
+                    st->exp_w[m] = st->route_w[t * k + i];
+                    memcpy(st->moe_in + (int64_t)m * d, st->h + (int64_t)t * d,
+                           (size_t)d * sizeof(float));
+                    m++;
+                }
+        if (m == 0)
+            continue;
+        glu_ffn(st, &l->exp_gate[e], &l->exp_up[e], &l->exp_down[e], st->moe_in, m, st->moe_in);
+        for (int32_t j = 0; j < m; j++) {
+            float *out = st->moe_out + (int64_t)st->exp_tokens[j] * d;
+            const float *y = st->moe_in + (int64_t)j * d;
+            for (int32_t i = 0; i < d; i++)
+                out[i] += st->exp_w[j] * y[i];
+        }
+    }
+    if (l->sh_gate_inp) { /* the shared expert, gated per token by sigmoid(w . x) */
+        glu_ffn(st, &l->sh_gate, &l->sh_up, &l->sh_down, st->h, n, st->moe_in);
+        for (int32_t t = 0; t < n; t++) {
+            const float *x = st->h + (int64_t)t * d;
+            double z = 0;
+            for (int32_t i = 0; i < d; i++)
+                z += (double)l->sh_gate_inp[i] * x[i];
+            float g = (float)(1.0 / (1.0 + exp(-z)));
+            for (int32_t i = 0; i < d; i++)
+                st->moe_out[(int64_t)t * d + i] += g * st->moe_in[(int64_t)t * d + i];
+        }
+    }
+    memcpy(st->h, st->moe_out, (size_t)n * (size_t)d * sizeof(float));
+}
+
 static void ffn_block(tm_net_state *st, const tm_layer *l, int32_t n)
 {
     const tm_hparams *hp = &st->net->hp;
     tm_rms_norm(st->h, st->x, l->ffn_norm, hp->n_embd, n, hp->norm_eps);
-    matmul(st, &l->w_gate, st->h, n, st->gate);
-    matmul(st, &l->w_up, st->h, n, st->up);
-    if (hp->ffn_act == TM_FFN_GELU_TANH)
-        geglu(st->gate, st->up, (int64_t)n * hp->n_ff);
+    if (hp->n_expert > 0)
+        moe_ffn(st, l, n);
     else
-        swiglu(st->gate, st->up, (int64_t)n * hp->n_ff);
-    matmul(st, &l->w_down, st->gate, n, st->h);
+        glu_ffn(st, &l->w_gate, &l->w_up, &l->w_down, st->h, n, st->h);
     if (l->ffn_post_norm)
         tm_rms_norm(st->h, st->h, l->ffn_post_norm, hp->n_embd, n, hp->norm_eps);
     add_rows(st->x, st->h, (int64_t)n * hp->n_embd);

@@ -52,21 +52,32 @@ typedef struct tm_hparams {
     float attn_softcap;  /* scores = cap * tanh(scores / cap); 0: none (Gemma 2) */
     float final_softcap; /* the same on the logits */
     tm_ffn_act ffn_act;
+    /* mixture of experts: each token's feed-forward is the weighted sum of the n_expert_used
+     * experts its router picks (softmax over n_expert, top-k, renormalised when
+     * expert_norm); 0 experts: a dense feed-forward */
+    int32_t n_expert, n_expert_used;
+    int32_t n_ff_exp;   /* an expert's hidden size */
+    int32_t n_ff_shexp; /* the shared expert's, 0: none (Qwen MoE) */
+    bool expert_norm;
 } tm_hparams;
 
 typedef struct tm_layer {
     const float *attn_norm;    /* [n_embd] RMS norm gains */
     tm_mat wq, wk, wv;         /* rows: n_head * head_dim, n_head_kv * head_dim, ... * head_dim_v */
     const float *bq, *bk, *bv; /* biases of the q, k, v projections, or NULL (Qwen2) */
-    const float *q_norm, *k_norm; /* [head_dim] RMS norm gains per head before RoPE, or
-                                     NULL (Qwen3) */
-    tm_mat wo;                    /* n_embd rows of n_head * head_dim_v */
-    const float *attn_post_norm;  /* [n_embd] on the attention output, or NULL (Gemma) */
-    const float *ffn_norm;        /* [n_embd] */
-    const float *ffn_post_norm;   /* [n_embd] on the feed-forward output, or NULL (Gemma) */
-    bool swa;                     /* a sliding-window layer */
-    tm_mat w_gate, w_up;          /* n_ff rows of n_embd */
-    tm_mat w_down;                /* n_embd rows of n_ff */
+    const float *q_norm, *k_norm;         /* [head_dim] RMS norm gains per head before RoPE, or
+                                             NULL (Qwen3) */
+    tm_mat wo;                            /* n_embd rows of n_head * head_dim_v */
+    const float *attn_post_norm;          /* [n_embd] on the attention output, or NULL (Gemma) */
+    const float *ffn_norm;                /* [n_embd] */
+    const float *ffn_post_norm;           /* [n_embd] on the feed-forward output, or NULL (Gemma) */
+    bool swa;                             /* a sliding-window layer */
+    tm_mat w_gate, w_up;                  /* n_ff rows of n_embd */
+    tm_mat w_down;                        /* n_embd rows of n_ff */
+    tm_mat router;                        /* n_expert rows of n_embd (MoE) */
+    tm_mat *exp_gate, *exp_up, *exp_down; /* [n_expert] slices of the 3-D expert tensors */
+    tm_mat sh_gate, sh_up, sh_down;       /* the shared expert */
+    const float *sh_gate_inp;             /* [n_embd]: sigmoid(. x) scales the shared expert */
 } tm_layer;
 
 typedef struct tm_net {
@@ -122,6 +133,10 @@ void tm_rope_table(float *cs, const int32_t *pos, int64_t n_tokens, int32_t n_ro
 /* Rotates the first n_rot values of each head of x[n_tokens][n_heads * head_dim]. */
 void tm_rope_apply(float *x, const float *cs, int64_t n_tokens, int32_t n_heads, int32_t head_dim,
                    int32_t n_rot, tm_rope_kind kind);
+
+/* Picks a token's k experts from its router logits (moe.c): ids[k] and their weights. */
+void tm_moe_route(const float *logits, int32_t n_expert, int32_t k, bool renorm, int32_t *ids,
+                  float *weights);
 
 /* Causal multi-head attention of n_tokens queries at positions pos0 .. pos0 + n_tokens - 1
  * over the cached keys and values of positions 0 .. (own position). Query head h reads kv

@@ -44,6 +44,8 @@ void tm_net_free(tm_net *net)
 {
     if (!net)
         return;
+    for (int32_t il = 0; net->layers && il < net->hp.n_layer; il++)
+        tm_free(net->layers[il].exp_gate); /* one block holds the three expert arrays */
     tm_free(net->layers);
     tm_free(net);
 }

@@ -12,9 +12,12 @@
 #define N_VOCAB  512
 
 static const char *const g_models[] = {
-    "llama-f32",  "llama3-f32",   "qwen2-f32",    "qwen3-f32",    "phi3-f32",   "gemma2-f32",
-    "gemma3-f32", "llama-q8_0",   "llama-q4_0",   "llama-q4_1",   "llama-q5_0", "llama-q5_1",
+    /* clang-format off */
+    "llama-f32", "llama3-f32", "qwen2-f32", "qwen3-f32", "phi3-f32", "gemma2-f32", "gemma3-f32",
+    "mixtral-f32", "qwen2moe-f32",
+    "llama-q8_0", "llama-q4_0", "llama-q4_1", "llama-q5_0", "llama-q5_1",
     "llama-q2_k", "llama-q3_k_m", "llama-q4_k_m", "llama-q5_k_m", "llama-q6_k",
+    /* clang-format on */
 };
 
 static bool read_floats(const char *rel, float *out, size_t n)

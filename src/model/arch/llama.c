@@ -6,6 +6,7 @@
 
 tm_status tm_arch_llama_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err)
 {
-    const tm_decoder_opts o = {.rope_kind = TM_ROPE_NORMAL};
+    /* Mixtral is "llama" with experts; its top-2 weights are renormalised */
+    const tm_decoder_opts o = {.rope_kind = TM_ROPE_NORMAL, .expert_norm = true};
     return tm_decoder_load(g, k, "llama", &o, net, err);
 }
