@@ -1,7 +1,9 @@
-/* libFuzzer target for the SentencePiece encoder and decoder: any bytes (invalid UTF-8,
- * text that spells control tokens) encode with and without special-token parsing, every id
- * decodes, and the decoded text of plain input is the input with the prefix space. Uses the
- * stories260K tokenizer from ../shared (run from the project root); without it, does nothing. */
+/* libFuzzer target for the tokenizers: any bytes (invalid UTF-8, text that spells control
+ * tokens) encode with and without special-token parsing and every id decodes. SentencePiece
+ * (the stories260K tokenizer): plain printable input decodes to itself after the prefix
+ * space. Byte-level BPE (GPT-2's vocabulary): every input decodes to itself, byte for byte.
+ * The vocabularies come from ../shared (run from the project root); without them, nothing
+ * is checked. */
 #include "text/text.h"
 
 #include <stdlib.h>
@@ -9,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static tm_vocab *g_vocab; /* loaded once: a fuzz process is one long loop */
+static tm_vocab *g_vocab, *g_bpe; /* loaded once: a fuzz process is one long loop */
 static bool g_tried;
 
 static tm_vocab *vocab(void)
@@ -21,8 +23,30 @@ static tm_vocab *vocab(void)
         if (tm_file_read_all("../shared/models/tok512.bin", 1 << 20, &bytes, &n, NULL) == TM_OK)
             tm_vocab_from_llama2c(bytes, n, &g_vocab, NULL);
         tm_free(bytes);
+        tm_gguf *g = NULL;
+        if (tm_gguf_open("../shared/vocab/ggml-vocab-gpt-2.gguf", &g, NULL) == TM_OK)
+            tm_vocab_from_gguf(g, &g_bpe, NULL);
+        tm_gguf_close(g);
     }
     return g_vocab;
+}
+
+/* Byte-level BPE spells every byte: decoding gives the input back exactly. */
+static void check_bpe(const uint8_t *data, size_t size, int32_t *ids, int32_t cap, char *text)
+{
+    int32_t n = 0;
+    if (!g_bpe ||
+        tm_vocab_encode(g_bpe, (const char *)data, size, false, false, ids, cap, &n, NULL) != TM_OK)
+        return;
+    size_t len = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t m = tm_vocab_piece(g_bpe, ids[i], true, text + len, (int32_t)(size * 3 + 16 - len));
+        if (m < 0 || len + (size_t)m > size)
+            abort();
+        len += (size_t)m;
+    }
+    if (len != size || (size && memcmp(text, data, size) != 0))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (plain && size > 0 && (len != size + 1 || memcmp(text + 1, data, size) != 0))
             abort();
     }
+    check_bpe(data, size, ids, cap, text);
     free(ids);
     free(text);
     return 0;

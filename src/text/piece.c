@@ -23,6 +23,12 @@ int32_t tm_vocab_piece(const tm_vocab *v, int32_t id, bool special, char *buf, i
         return special ? copy_out(buf, cap, 0, t, (int32_t)len) : 0;
     case TM_TOKEN_USER_DEFINED:
         return copy_out(buf, cap, 0, t, (int32_t)len);
+    default:
+        break;
+    }
+    if (v->kind == TM_VOCAB_BPE)
+        return tm_bpe_decode_piece(t, len, buf, cap);
+    switch (v->types[id]) {
     case TM_TOKEN_BYTE:
         for (int b = 0; b < 256; b++)
             if (v->byte_id[b] == id) {

@@ -49,6 +49,7 @@ void tm_vocab_free(tm_vocab *v)
     tm_free(v->types);
     tm_free(v->index);
     tm_free(v->specials);
+    tm_bpe_free(v);
     tm_free(v);
 }
 
@@ -273,9 +274,10 @@ tm_status tm_vocab_from_gguf(const tm_gguf *g, tm_vocab **out, tm_err *err)
     tm_status st = tm_gguf_get_str(g, "tokenizer.ggml.model", &model, err);
     if (st != TM_OK)
         return st;
-    if (!tm_gguf_str_eq(model, "llama"))
+    bool bpe = tm_gguf_str_eq(model, "gpt2");
+    if (!tm_gguf_str_eq(model, "llama") && !bpe)
         return tm_fail(err, TM_E_UNSUPPORTED,
-                       "tokenizer model '%.*s' is not supported yet (supported: llama)",
+                       "tokenizer model '%.*s' is not supported yet (supported: llama, gpt2)",
                        (int)TM_MIN(model.len, 64), model.ptr);
     const tm_gguf_array *tokens = NULL;
     st = tm_gguf_get_arr(g, "tokenizer.ggml.tokens", TM_GGUF_STRING, &tokens, err);
@@ -292,7 +294,11 @@ tm_status tm_vocab_from_gguf(const tm_gguf *g, tm_vocab **out, tm_err *err)
     st = tm_vocab_alloc((int32_t)tokens->n, text_bytes, &v, err);
     if (st != TM_OK)
         return st;
+    if (bpe) /* byte-level BPE adds no BOS unless the file says so */
+        v->sp.add_bos = false;
     st = read_arrays(g, tokens, v, err);
+    if (st == TM_OK && bpe)
+        st = tm_bpe_load(g, v, err);
     if (st == TM_OK)
         st = read_special(g, v, err);
     if (st == TM_OK)
