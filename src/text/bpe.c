@@ -67,16 +67,7 @@ int32_t tm_bpe_decode_piece(const char *text, size_t len, char *buf, int32_t cap
 
 static uint64_t merge_slot(const tm_vocab *v, const char *text, size_t len)
 {
-    uint64_t h = tm_hash_bytes(text, len) & (v->merge_cap - 1);
-    for (;;) {
-        uint32_t e = v->merge_index[h];
-        if (e == 0)
-            return h;
-        size_t n = (size_t)(v->merge_off[e] - v->merge_off[e - 1]);
-        if (n == len && memcmp(v->merge_text + v->merge_off[e - 1], text, len) == 0)
-            return h;
-        h = (h + 1) & (v->merge_cap - 1);
-    }
+    return tm_text_slot(v->merge_index, v->merge_cap, v->merge_text, v->merge_off, text, len);
 }
 
 tm_status tm_bpe_load(const tm_gguf *g, tm_vocab *v, tm_err *err)

@@ -55,16 +55,7 @@ void tm_vocab_free(tm_vocab *v)
 
 static uint64_t slot_of(const tm_vocab *v, const char *text, size_t len)
 {
-    uint64_t h = tm_hash_bytes(text, len) & (v->index_cap - 1);
-    for (;;) {
-        uint32_t e = v->index[h];
-        if (e == 0)
-            return h;
-        size_t n = (size_t)(v->offset[e] - v->offset[e - 1]);
-        if (n == len && memcmp(v->text + v->offset[e - 1], text, len) == 0)
-            return h;
-        h = (h + 1) & (v->index_cap - 1);
-    }
+    return tm_text_slot(v->index, v->index_cap, v->text, v->offset, text, len);
 }
 
 int32_t tm_vocab_find(const tm_vocab *v, const char *text, size_t len)

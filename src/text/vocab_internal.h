@@ -4,6 +4,8 @@
 
 #include "text.h"
 
+#include <string.h>
+
 typedef enum tm_vocab_kind {
     TM_VOCAB_SPM, /* SentencePiece: scored merges of characters, byte fallback */
     TM_VOCAB_BPE, /* byte-level BPE: regex pre-tokenizer, ranked merges (GPT-2 style) */
@@ -87,6 +89,23 @@ void tm_pretok_free(tm_pretok *p);
 tm_status tm_pretok_split(const tm_pretok *p, const char *text, size_t len,
                           tm_status (*fn)(void *ctx, const char *piece, size_t n, tm_err *err),
                           void *ctx, tm_err *err);
+
+/* An open-addressing table over strings stored back to back (string i is
+ * text[off[i] .. off[i + 1])): index holds i + 1, 0 for empty; cap is a power of two.
+ * Returns the slot holding key, or the empty slot where it would go. */
+static inline uint64_t tm_text_slot(const uint32_t *index, uint64_t cap, const char *text,
+                                    const uint64_t *off, const char *key, size_t len)
+{
+    uint64_t h = tm_hash_bytes(key, len) & (cap - 1);
+    for (;;) {
+        uint32_t e = index[h];
+        if (e == 0)
+            return h;
+        if ((size_t)(off[e] - off[e - 1]) == len && memcmp(text + off[e - 1], key, len) == 0)
+            return h;
+        h = (h + 1) & (cap - 1);
+    }
+}
 
 /* Allocates a vocabulary of n tokens whose pieces total text_bytes. */
 tm_status tm_vocab_alloc(int32_t n, uint64_t text_bytes, tm_vocab **out, tm_err *err);
