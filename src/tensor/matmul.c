@@ -45,12 +45,24 @@ static void dot_task(void *arg, int ith, int nth)
     const matmul_job *job = arg;
     const tm_mat *w = job->w;
     tm_vec_dot_fn dot = job->k->vec_dot[w->type];
+    tm_vec_dot_x4_fn dot_x4 = job->k->vec_dot_x4[w->type];
     const uint8_t *act = job->s->act;
     int64_t r0, r1;
     band(w->n_rows, ith, nth, &r0, &r1);
     for (int64_t rt = r0; rt < r1; rt += ROW_TILE) {
-        int64_t rt1 = TM_MIN(rt + ROW_TILE, r1);
-        for (int64_t t = 0; t < job->n_tokens; t++) {
+        int64_t rt1 = TM_MIN(rt + ROW_TILE, r1), t = 0;
+        for (; dot_x4 && t + 4 <= job->n_tokens; t += 4) { /* a row unpacked once per 4 */
+            const void *xt = act + t * job->act_row_bytes;
+            float *yt = job->y + t * job->y_stride;
+            for (int64_t r = rt; r < rt1; r++) {
+                float o[4];
+                dot_x4(w->n_cols, o, (const uint8_t *)w->data + r * w->row_bytes, xt,
+                       job->act_row_bytes);
+                for (int k = 0; k < 4; k++)
+                    yt[k * job->y_stride + r] = o[k];
+            }
+        }
+        for (; t < job->n_tokens; t++) {
             const void *xt = act + t * job->act_row_bytes;
             float *yt = job->y + t * job->y_stride;
             for (int64_t r = rt; r < rt1; r++)

@@ -172,6 +172,10 @@ typedef void (*tm_to_float_fn)(const void *src, float *dst, int64_t n);
 typedef void (*tm_from_float_fn)(const float *src, void *dst, int64_t n);
 /* *out = dot(w, x) over n elements; w is a row of the weight type, x of its act_type. */
 typedef void (*tm_vec_dot_fn)(int64_t n, float *out, const void *w, const void *x);
+/* out[t] = dot(w, row t of x) for four activation rows x, x + x_stride, ...: a weight row is
+ * unpacked once for four tokens (prompt processing; SIMD tables only). */
+typedef void (*tm_vec_dot_x4_fn)(int64_t n, float *out, const void *w, const void *x,
+                                 uint64_t x_stride);
 
 typedef struct tm_type_traits {
     tm_dtype act_type;         /* format of the activations for vec_dot */
@@ -186,10 +190,11 @@ const tm_type_traits *tm_type_traits_get(uint32_t type);
 /* ---- kernel tables (kernels/dispatch.c) --------------------------------------------------- */
 
 typedef struct tm_kernels {
-    const char *isa;                           /* "ref", "avx2", "avx512", ... */
-    tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];     /* by weight type; NULL: not computable */
-    tm_from_float_fn quantize[TM_DTYPE_COUNT]; /* float -> type; used for activation formats */
-    tm_to_float_fn to_float[TM_DTYPE_COUNT];   /* dequantize */
+    const char *isa;                             /* "ref", "avx2", "avx512", ... */
+    tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];       /* by weight type; NULL: not computable */
+    tm_vec_dot_x4_fn vec_dot_x4[TM_DTYPE_COUNT]; /* four tokens at once; NULL: use vec_dot */
+    tm_from_float_fn quantize[TM_DTYPE_COUNT];   /* float -> type; used for activation formats */
+    tm_to_float_fn to_float[TM_DTYPE_COUNT];     /* dequantize */
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",

@@ -65,6 +65,32 @@ static void check_table(const char *name)
             }
         }
     }
+    for (uint32_t t = 0; t < TM_DTYPE_COUNT; t++) { /* one row, four tokens */
+        if (!k.vec_dot_x4[t])
+            continue;
+        tm_dtype act = tm_type_traits_get(t)->act_type;
+        int64_t n = 4096;
+        uint64_t act_bytes = 0;
+        tm_dtype_row_bytes(act, n, &act_bytes);
+        uint8_t *xs = tm_malloc((size_t)(4 * act_bytes));
+        fill(&rng, w, n, 0.1f);
+        void *wq = quantized_row((tm_dtype)t, w, n);
+        for (int r = 0; r < 4; r++) {
+            fill(&rng, x, n, 0.5f * (float)(r + 1));
+            tm_type_traits_get(act)->quantize(x, xs + r * act_bytes, n);
+        }
+        float got[4], want;
+        k.vec_dot_x4[t](n, got, wq, xs, act_bytes);
+        for (int r = 0; r < 4; r++) {
+            ref.vec_dot[t](n, &want, wq, xs + r * act_bytes);
+            TM_CHECK_MSG(fabsf(got[r] - want) <= 1e-4f * (fabsf(want) + 1.0f),
+                         "%s %s vec_dot_x4 token %d: %.9g vs %.9g", name, tm_dtype_name(t), r,
+                         got[r], want);
+            n_dots++;
+        }
+        tm_free(xs);
+        tm_free(wq);
+    }
     for (uint32_t t = 0; t < TM_DTYPE_COUNT; t++) {
         if (!k.quantize[t] || k.quantize[t] == ref.quantize[t])
             continue;

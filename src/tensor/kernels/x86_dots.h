@@ -129,6 +129,70 @@ static void x86_vec_dot_q4_0(int64_t n, float *out, const void *w, const void *x
     *out = hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 
+/* One weight row against four tokens: the row's codes and scale are unpacked once, the
+ * four accumulators are independent; the weights stay one sequential stream. */
+static inline __m256 q4_0_token_step(__m256i q, float da, const tm_block_q8_0 *b, __m256 acc)
+{
+    __m256i y = _mm256_loadu_si256((const __m256i *)b->qs);
+    __m256i qy = dot_u8s8(_mm256_setzero_si256(), q, y);
+    __m256i oy = dot_u8s8(_mm256_setzero_si256(), _mm256_set1_epi8(8), y);
+    __m256 p = _mm256_cvtepi32_ps(_mm256_sub_epi32(qy, oy));
+    return _mm256_fmadd_ps(_mm256_set1_ps(da * fp16(b->d)), p, acc);
+}
+
+static void x86_vec_dot_x4_q4_0(int64_t n, float *out, const void *w, const void *x,
+                                uint64_t x_stride)
+{
+    const tm_block_q4_0 *a = w;
+    const tm_block_q8_0 *b0 = x, *b1 = (const void *)((const uint8_t *)x + x_stride);
+    const tm_block_q8_0 *b2 = (const void *)((const uint8_t *)x + 2 * x_stride);
+    const tm_block_q8_0 *b3 = (const void *)((const uint8_t *)x + 3 * x_stride);
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (int64_t i = 0; i < n / 32; i++) {
+        __m256i q = load_nibbles_32(a[i].qs);
+        float da = fp16(a[i].d);
+        c0 = q4_0_token_step(q, da, &b0[i], c0);
+        c1 = q4_0_token_step(q, da, &b1[i], c1);
+        c2 = q4_0_token_step(q, da, &b2[i], c2);
+        c3 = q4_0_token_step(q, da, &b3[i], c3);
+    }
+    out[0] = hsum_ps(c0);
+    out[1] = hsum_ps(c1);
+    out[2] = hsum_ps(c2);
+    out[3] = hsum_ps(c3);
+}
+
+static inline __m256 q8_0_token_step(__m256i qa, __m256i sa, float da, const tm_block_q8_0 *b,
+                                     __m256 acc)
+{
+    __m256i y = _mm256_loadu_si256((const __m256i *)b->qs);
+    __m256 p = _mm256_cvtepi32_ps(dot_u8s8(_mm256_setzero_si256(), sa, _mm256_sign_epi8(y, qa)));
+    return _mm256_fmadd_ps(_mm256_set1_ps(da * fp16(b->d)), p, acc);
+}
+
+static void x86_vec_dot_x4_q8_0(int64_t n, float *out, const void *w, const void *x,
+                                uint64_t x_stride)
+{
+    const tm_block_q8_0 *a = w;
+    const tm_block_q8_0 *b0 = x, *b1 = (const void *)((const uint8_t *)x + x_stride);
+    const tm_block_q8_0 *b2 = (const void *)((const uint8_t *)x + 2 * x_stride);
+    const tm_block_q8_0 *b3 = (const void *)((const uint8_t *)x + 3 * x_stride);
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (int64_t i = 0; i < n / 32; i++) {
+        __m256i qa = _mm256_loadu_si256((const __m256i *)a[i].qs);
+        __m256i sa = _mm256_sign_epi8(qa, qa); /* |q|, with q's sign moved onto y */
+        float da = fp16(a[i].d);
+        c0 = q8_0_token_step(qa, sa, da, &b0[i], c0);
+        c1 = q8_0_token_step(qa, sa, da, &b1[i], c1);
+        c2 = q8_0_token_step(qa, sa, da, &b2[i], c2);
+        c3 = q8_0_token_step(qa, sa, da, &b3[i], c3);
+    }
+    out[0] = hsum_ps(c0);
+    out[1] = hsum_ps(c1);
+    out[2] = hsum_ps(c2);
+    out[3] = hsum_ps(c3);
+}
+
 /* ---- K-quants x Q8_K ------------------------------------------------------------------------ */
 
 static inline __m256i scale_lanes(__m256i v, int32_t scale)
@@ -336,6 +400,8 @@ static void x86_fill_table(tm_kernels *k)
     k->vec_dot[TM_DTYPE_F16] = x86_vec_dot_f16;
     k->vec_dot[TM_DTYPE_Q8_0] = x86_vec_dot_q8_0;
     k->vec_dot[TM_DTYPE_Q4_0] = x86_vec_dot_q4_0;
+    k->vec_dot_x4[TM_DTYPE_Q8_0] = x86_vec_dot_x4_q8_0;
+    k->vec_dot_x4[TM_DTYPE_Q4_0] = x86_vec_dot_x4_q4_0;
     k->vec_dot[TM_DTYPE_Q4_K] = x86_vec_dot_q4_k;
     k->vec_dot[TM_DTYPE_Q5_K] = x86_vec_dot_q5_k;
     k->vec_dot[TM_DTYPE_Q6_K] = x86_vec_dot_q6_k;
