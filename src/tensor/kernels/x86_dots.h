@@ -237,6 +237,59 @@ static void x86_vec_dot_q4_k(int64_t n, float *out, const void *w, const void *x
     *out = hsum_ps(acc) - mins;
 }
 
+/* Q4_K, one weight row against four tokens: a super-block's codes, scales and mins are
+ * unpacked once and dotted with each token's Q8_K block. */
+typedef struct q4k_unpacked {
+    __m256i q[8]; /* group g's 32 codes */
+    int32_t sc[8];
+    uint8_t m[8];
+    float d, dmin;
+} q4k_unpacked;
+
+static inline void q4k_token_step(const q4k_unpacked *u, const tm_block_q8_k *b, __m256 *acc,
+                                  float *mins)
+{
+    __m256i sumi = _mm256_setzero_si256();
+    for (int g = 0; g < 8; g++) {
+        __m256i y = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * g));
+        sumi = _mm256_add_epi32(
+            sumi, scale_lanes(dot_u8s8(_mm256_setzero_si256(), u->q[g], y), u->sc[g]));
+    }
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(b->d * u->d), _mm256_cvtepi32_ps(sumi), *acc);
+    *mins += b->d * u->dmin * (float)q4k_mins_dot(b, u->m);
+}
+
+static void x86_vec_dot_x4_q4_k(int64_t n, float *out, const void *w, const void *x,
+                                uint64_t x_stride)
+{
+    const tm_block_q4_k *a = w;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    float mins[4] = {0, 0, 0, 0};
+    q4k_unpacked u;
+    for (int64_t i = 0; i < n / TM_QK_K; i++) {
+        for (int g = 0; g < 8; g++) {
+            uint8_t sc;
+            tm_q4k_scale_min(g, a[i].scales, &sc, &u.m[g]);
+            u.sc[g] = sc;
+        }
+        for (int c = 0; c < 4; c++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(a[i].qs + 32 * c));
+            u.q[2 * c] = _mm256_and_si256(q, low4);
+            u.q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+        }
+        u.d = fp16(a[i].d);
+        u.dmin = fp16(a[i].dmin);
+        for (int t = 0; t < 4; t++) {
+            const tm_block_q8_k *b = (const void *)((const uint8_t *)x + (uint64_t)t * x_stride);
+            q4k_token_step(&u, &b[i], &acc[t], &mins[t]);
+        }
+    }
+    for (int t = 0; t < 4; t++)
+        out[t] = hsum_ps(acc[t]) - mins[t];
+}
+
 static void x86_vec_dot_q5_k(int64_t n, float *out, const void *w, const void *x)
 {
     const tm_block_q5_k *a = w;
@@ -402,6 +455,7 @@ static void x86_fill_table(tm_kernels *k)
     k->vec_dot[TM_DTYPE_Q4_0] = x86_vec_dot_q4_0;
     k->vec_dot_x4[TM_DTYPE_Q8_0] = x86_vec_dot_x4_q8_0;
     k->vec_dot_x4[TM_DTYPE_Q4_0] = x86_vec_dot_x4_q4_0;
+    k->vec_dot_x4[TM_DTYPE_Q4_K] = x86_vec_dot_x4_q4_k;
     k->vec_dot[TM_DTYPE_Q4_K] = x86_vec_dot_q4_k;
     k->vec_dot[TM_DTYPE_Q5_K] = x86_vec_dot_q5_k;
     k->vec_dot[TM_DTYPE_Q6_K] = x86_vec_dot_q6_k;
