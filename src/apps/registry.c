@@ -15,5 +15,7 @@ const tm_app tm_apps[] = {
     {"synth", "write a llama model with synthetic weights (no download needed)", tm_app_synth_main},
     {"convert-llama2c", "convert a llama2.c checkpoint and tokenizer to GGUF",
      tm_app_convert_llama2c_main},
+    {"convert-tokenizer", "convert a Hugging Face tokenizer.json to GGUF tokenizer metadata",
+     tm_app_convert_tokenizer_main},
     {NULL, NULL, NULL},
 };

@@ -6,7 +6,12 @@
 #include "vocab_internal.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if TM_HAVE_UTF8PROC
+#include <utf8proc.h>
+#endif
 
 /* GPT-2's byte alphabet: printable Latin-1 bytes stand for themselves, the other 68 bytes
  * for the code points 256, 257, ... in byte order. */
@@ -109,6 +114,14 @@ tm_status tm_bpe_load(const tm_gguf *g, tm_vocab *v, tm_err *err)
     }
     /* Llama 3's tokenizer takes a whole pre-token that is a vocabulary piece as it is */
     v->ignore_merges = tm_gguf_str_eq(pre, "llama-bpe") || tm_gguf_str_eq(pre, "llama3");
+    /* Qwen's tokenizer normalizes text to NFC first (a decomposed "が" is one character) */
+    v->nfc = tm_gguf_str_eq(pre, "qwen2");
+#if !TM_HAVE_UTF8PROC
+    if (v->nfc)
+        return tm_fail(err, TM_E_UNSUPPORTED,
+                       "the \"qwen2\" tokenizer needs Unicode normalization (built without "
+                       "utf8proc)");
+#endif
     return tm_pretok_create(pre.ptr, (size_t)pre.len, &v->pretok, err);
 }
 
@@ -179,17 +192,55 @@ static tm_status encode_word(void *ctx, const char *word, size_t len, tm_err *er
     return TM_OK;
 }
 
+#if TM_HAVE_UTF8PROC
+/* NFC of text into *out (caller frees), or *out = NULL when text is not valid UTF-8: then it
+ * is tokenized as it is, as bytes. */
+static tm_status nfc(const char *text, size_t len, char **out, size_t *n_out, tm_err *err)
+{
+    utf8proc_uint8_t *dst = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &dst,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    *out = NULL;
+    if (n == UTF8PROC_ERROR_NOMEM)
+        return tm_fail(err, TM_E_NOMEM, "normalizing %zu bytes", len);
+    if (n < 0)
+        return TM_OK;
+    /* utf8proc allocates with malloc: copy into our allocator's memory */
+    *out = tm_malloc((size_t)n + 1);
+    if (*out)
+        memcpy(*out, dst, (size_t)n);
+    free(dst);
+    if (!*out)
+        return tm_fail(err, TM_E_NOMEM, "normalizing %zu bytes", len);
+    *n_out = (size_t)n;
+    return TM_OK;
+}
+#endif
+
 tm_status tm_bpe_encode(const tm_vocab *v, const char *text, size_t len, tm_token_sink *k,
                         tm_err *err)
 {
     if (len == 0)
         return TM_OK;
+    char *normal = NULL;
+#if TM_HAVE_UTF8PROC
+    if (v->nfc) {
+        tm_status st = nfc(text, len, &normal, &len, err);
+        if (st != TM_OK)
+            return st;
+        if (normal)
+            text = normal;
+    }
+#endif
+    tm_status st = TM_OK;
+    word_job j = {v, k, NULL};
     if (len > (size_t)INT32_MAX / 2)
-        return tm_fail(err, TM_E_LIMIT, "text of %zu bytes is too long to tokenize", len);
-    word_job j = {v, k, tm_malloc(2 * len)};
-    if (!j.buf)
-        return tm_fail(err, TM_E_NOMEM, "tokenizing %zu bytes", len);
-    tm_status st = tm_pretok_split(v->pretok, text, len, encode_word, &j, err);
+        st = tm_fail(err, TM_E_LIMIT, "text of %zu bytes is too long to tokenize", len);
+    else if (!(j.buf = tm_malloc(2 * len)))
+        st = tm_fail(err, TM_E_NOMEM, "tokenizing %zu bytes", len);
+    if (st == TM_OK)
+        st = tm_pretok_split(v->pretok, text, len, encode_word, &j, err);
     tm_free(j.buf);
+    tm_free(normal);
     return st;
 }

@@ -1,6 +1,7 @@
-/* text: vocabularies and tokenizers. Today: SentencePiece-style vocabularies (GGUF
+/* text: vocabularies and tokenizers: SentencePiece-style vocabularies (GGUF
  * tokenizer.ggml.model "llama", and llama2.c's tokenizer.bin) with score-ordered merges and
- * byte fallback. Byte-level BPE, WordPiece and chat templates arrive with their issue.
+ * byte fallback; byte-level BPE ("gpt2") with the pre-tokenizer of each model family; the
+ * conversion of Hugging Face tokenizer.json files to GGUF metadata; chat templates.
  *
  * A tm_vocab owns copies of everything it needs: the GGUF file may be closed after load. */
 #ifndef TM_TEXT_H
@@ -56,6 +57,15 @@ tm_status tm_vocab_encode(const tm_vocab *v, const char *text, size_t len, bool 
  * unknown tokens nothing unless special. Returns the byte count (which may exceed cap: then
  * cap bytes were written), -1 for an id outside the vocabulary. */
 int32_t tm_vocab_piece(const tm_vocab *v, int32_t id, bool special, char *buf, int32_t cap);
+
+/* Hugging Face tokenizer files to GGUF metadata: sets tokenizer.ggml.* (and
+ * tokenizer.chat_template) on w from the text of tokenizer.json and, when config_json is not
+ * NULL, tokenizer_config.json. Byte-level BPE and SentencePiece-style (byte-fallback) BPE are
+ * understood; anything else is TM_E_UNSUPPORTED naming it, malformed input TM_E_FORMAT.
+ * A build without jansson returns TM_E_UNSUPPORTED. */
+tm_status tm_hf_tokenizer_to_gguf(const char *tokenizer_json, size_t tokenizer_len,
+                                  const char *config_json, size_t config_len, tm_gguf_writer *w,
+                                  tm_err *err);
 
 /* Streaming text out of tokens without ever splitting a UTF-8 character: bytes of an
  * incomplete character wait for the next token. */

@@ -105,6 +105,21 @@ static tm_status check_id(const tm_vocab *v, const char *what, int32_t id, tm_er
     return TM_OK;
 }
 
+/* Spellings of the token that ends a chat turn (Llama 3, ChatML, Gemma, Phi-3, Command R). */
+static const char *const g_end_of_turn[] = {"<|eot_id|>", "<|im_end|>", "<end_of_turn>", "<|end|>",
+                                            "<|END_OF_TURN_TOKEN|>"};
+
+/* The first control token spelled as one of names, or -1. */
+static int32_t control_named(const tm_vocab *v, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t id = tm_vocab_find(v, names[i], strlen(names[i]));
+        if (id >= 0 && v->types[id] == TM_TOKEN_CONTROL)
+            return id;
+    }
+    return -1;
+}
+
 tm_status tm_vocab_finish(tm_vocab *v, tm_err *err)
 {
     for (int i = 0; i < 256; i++)
@@ -126,6 +141,14 @@ tm_status tm_vocab_finish(tm_vocab *v, tm_err *err)
             v->specials[v->n_specials++] = id;
     }
     tm_status st = sort_specials(v, err);
+    /* Files that do not name the end-of-turn token still spell it as chat models do; a chat
+     * that missed it would run on past the end of the reply. */
+    if (v->sp.eot < 0)
+        v->sp.eot = control_named(v, g_end_of_turn, sizeof g_end_of_turn / sizeof *g_end_of_turn);
+    if (v->sp.eom < 0) {
+        static const char *const eom[] = {"<|eom_id|>"};
+        v->sp.eom = control_named(v, eom, 1);
+    }
     if (st == TM_OK)
         st = check_id(v, "BOS", v->sp.bos, err);
     if (st == TM_OK)

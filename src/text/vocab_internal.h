@@ -34,6 +34,7 @@ struct tm_vocab {
     uint64_t merge_cap;
     tm_pretok *pretok;
     bool ignore_merges; /* a pre-token that is a whole piece skips the merges (Llama 3) */
+    bool nfc;           /* text is normalized to Unicode NFC before pre-tokenizing (Qwen) */
 };
 
 /* Where encoders put ids: at most cap are written, all are counted. */
