@@ -84,6 +84,22 @@ void tm_buf_init(tm_buf *b, size_t max_bytes);
 void tm_buf_fini(tm_buf *b);
 tm_status tm_buf_append(tm_buf *b, const void *data, size_t n, tm_err *err);
 tm_status tm_buf_printf(tm_buf *b, tm_err *err, const char *fmt, ...) TM_PRINTF(3, 4);
+/* Appends s (n bytes of UTF-8) as a quoted JSON string. */
+tm_status tm_buf_append_json_string(tm_buf *b, const char *s, size_t n, tm_err *err);
+
+/* ---- arena (arena.c) ------------------------------------------------------------------- */
+
+typedef struct tm_arena_chunk tm_arena_chunk;
+typedef struct tm_arena {
+    tm_arena_chunk *head;
+    size_t total_bytes; /* allocated from the system so far */
+    size_t max_bytes;   /* allocations beyond it fail (NULL) */
+} tm_arena;
+
+void tm_arena_init(tm_arena *a, size_t max_bytes);
+void tm_arena_fini(tm_arena *a); /* frees everything allocated from a */
+/* n zeroed bytes aligned for any type, or NULL past the budget or out of memory. */
+void *tm_arena_alloc(tm_arena *a, size_t n);
 
 /* ---- files (file.c) --------------------------------------------------------------------- */
 
@@ -151,7 +167,10 @@ void tm_pool_run(tm_pool *pool, tm_task_fn fn, void *arg);
 
 /* ---- clocks (clock.c) ------------------------------------------------------------------- */
 
-int64_t tm_time_us(void);         /* monotonic microseconds */
+int64_t tm_time_us(void); /* monotonic microseconds */
+/* The local date and time formatted by strftime's fmt; returns the length (0 if it does
+ * not fit). */
+size_t tm_strftime_now(char *buf, size_t cap, const char *fmt);
 uint64_t tm_peak_rss_bytes(void); /* peak resident memory of this process, 0 if unknown */
 
 /* ---- CPU (cpu.c) ------------------------------------------------------------------------ */

@@ -66,3 +66,33 @@ tm_status tm_buf_printf(tm_buf *b, tm_err *err, const char *fmt, ...)
     b->len += (size_t)n;
     return TM_OK;
 }
+
+tm_status tm_buf_append_json_string(tm_buf *b, const char *s, size_t n, tm_err *err)
+{
+    tm_status st = tm_buf_append(b, "\"", 1, err);
+    size_t run = 0; /* bytes copied as they are, flushed before each escape */
+    for (size_t i = 0; i < n && st == TM_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        st = tm_buf_append(b, s + i - run, run, err);
+        run = 0;
+        if (st != TM_OK)
+            break;
+        if (c == '"' || c == '\\')
+            st = tm_buf_printf(b, err, "\\%c", c);
+        else if (c == '\n')
+            st = tm_buf_append(b, "\\n", 2, err);
+        else if (c == '\t')
+            st = tm_buf_append(b, "\\t", 2, err);
+        else if (c == '\r')
+            st = tm_buf_append(b, "\\r", 2, err);
+        else
+            st = tm_buf_printf(b, err, "\\u%04x", c);
+    }
+    if (st == TM_OK)
+        st = tm_buf_append(b, s + n - run, run, err);
+    return st == TM_OK ? tm_buf_append(b, "\"", 1, err) : st;
+}

@@ -1,4 +1,4 @@
-/* Monotonic time and peak memory. */
+/* Monotonic time, the local date, and peak memory. */
 #define _GNU_SOURCE /* clock_gettime, madvise, sched_getaffinity under -std=c11 */
 #include "base.h"
 
@@ -8,8 +8,8 @@
 #include <psapi.h> /* after windows.h, which it needs */
 #else
 #include <sys/resource.h>
-#include <time.h>
 #endif
+#include <time.h>
 
 int64_t tm_time_us(void)
 {
@@ -24,6 +24,20 @@ int64_t tm_time_us(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 #endif
+}
+
+size_t tm_strftime_now(char *buf, size_t cap, const char *fmt)
+{
+    time_t now = time(NULL);
+    struct tm local;
+#ifdef _WIN32
+    if (localtime_s(&local, &now) != 0)
+        return 0;
+#else
+    if (!localtime_r(&now, &local))
+        return 0;
+#endif
+    return strftime(buf, cap, fmt, &local);
 }
 
 uint64_t tm_peak_rss_bytes(void)

@@ -255,13 +255,18 @@ static tm_status read_tokens(const json_t *tok, conv *c, tm_err *err)
     return TM_OK;
 }
 
+static bool plain_string(const json_t *j) /* a string without NUL bytes */
+{
+    return json_is_string(j) && strlen(json_string_value(j)) == json_string_length(j);
+}
+
 /* merges[i] as "left right" (older files store the string, newer a two-element list). */
 static char *merge_string(const json_t *m)
 {
     if (json_is_string(m))
-        return tm_strdup(json_string_value(m));
-    if (json_array_size(m) != 2 || !json_is_string(json_array_get(m, 0)) ||
-        !json_is_string(json_array_get(m, 1)))
+        return plain_string(m) ? tm_strdup(json_string_value(m)) : NULL;
+    if (json_array_size(m) != 2 || !plain_string(json_array_get(m, 0)) ||
+        !plain_string(json_array_get(m, 1)))
         return NULL;
     size_t a = json_string_length(json_array_get(m, 0));
     size_t b = json_string_length(json_array_get(m, 1));
@@ -296,14 +301,25 @@ static tm_status read_merges(const json_t *tok, conv *c, tm_err *err)
             break;
         }
         c->merges[c->n_merges++] = s;
+        const json_t *m = json_array_get(merges, i);
+        char *sp = strchr(s, ' ');
+        if (json_is_string(m) && (!sp || sp == s || !sp[1])) {
+            st = tm_fail(err, TM_E_FORMAT, "merges[%zu] (%s) is not \"left right\"", i, s);
+            break;
+        }
         if (c->byte_level)
             continue;
-        /* "left right" -> the piece "leftright" (pieces never hold a plain space) */
-        char *sp = strchr(s, ' ');
-        memmove(sp, sp + 1, strlen(sp + 1) + 1);
-        const json_t *id = json_object_get(vocab, s);
-        memmove(sp + 1, sp, strlen(sp) + 1);
-        *sp = ' ';
+        /* the piece the merge makes: left and right joined */
+        size_t left =
+            json_is_string(m) ? (size_t)(sp - s) : json_string_length(json_array_get(m, 0));
+        char *piece = tm_strdup(s);
+        if (!piece) {
+            st = tm_fail(err, TM_E_NOMEM, "merges");
+            break;
+        }
+        memmove(piece + left, piece + left + 1, strlen(piece + left + 1) + 1);
+        const json_t *id = json_object_get(vocab, piece);
+        tm_free(piece);
         if (!id) {
             st = tm_fail(err, TM_E_FORMAT, "merges[%zu] (%s) makes a piece not in the vocabulary",
                          i, s);

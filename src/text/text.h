@@ -67,6 +67,19 @@ tm_status tm_hf_tokenizer_to_gguf(const char *tokenizer_json, size_t tokenizer_l
                                   const char *config_json, size_t config_len, tm_gguf_writer *w,
                                   tm_err *err);
 
+/* Chat templates (tokenizer.chat_template): the Jinja subset real GGUF files use (if/for/
+ * set/macro, namespaces, loop variables, filters such as trim and tojson, string and dict
+ * methods, raise_exception), with the whitespace rules Hugging Face renders them with
+ * (trim_blocks, lstrip_blocks). Something outside the subset is an error naming it. */
+typedef struct tm_template tm_template;
+tm_status tm_template_parse(const char *src, size_t len, tm_template **out, tm_err *err);
+void tm_template_free(tm_template *t);
+/* Renders with the members of a JSON object as variables (messages, tools,
+ * add_generation_prompt, bos_token, ...), appending to out (whose max_bytes bounds it). A
+ * template's raise_exception() is TM_E_ARG with its message. */
+tm_status tm_template_render(const tm_template *t, const char *context_json, size_t len,
+                             tm_buf *out, tm_err *err);
+
 /* Streaming text out of tokens without ever splitting a UTF-8 character: bytes of an
  * incomplete character wait for the next token. */
 typedef struct tm_utf8_stream {
