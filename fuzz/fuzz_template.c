@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tm_template *t = NULL;
     tm_buf_init(&out, 1 << 20);
     if (tm_template_parse((const char *)data, size, &t, &err) == TM_OK) {
-        if (tm_template_render(t, context, sizeof context - 1, &out, &err) != TM_OK && !err.msg[0])
+        if (tm_template_render(t, context, sizeof context - 1, NULL, &out, &err) != TM_OK &&
+            !err.msg[0])
             abort();
         tm_template_free(t);
     } else if (!err.msg[0])
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     out.len = 0;
     if (tm_template_parse(fixed, sizeof fixed - 1, &t, &err) != TM_OK)
         abort();
-    if (tm_template_render(t, (const char *)data, size, &out, &err) != TM_OK && !err.msg[0])
+    if (tm_template_render(t, (const char *)data, size, NULL, &out, &err) != TM_OK && !err.msg[0])
         abort();
     tm_template_free(t);
     tm_buf_fini(&out);

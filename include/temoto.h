@@ -105,6 +105,20 @@ TM_API tm_status tm_tokenize(const tm_model *model, const char *text, size_t len
 TM_API int32_t tm_token_to_piece(const tm_model *model, tm_token token, bool special, char *buf,
                                  int32_t cap);
 
+/* ---- chat templates ---------------------------------------------------------------------- */
+
+/* The model's chat template (tokenizer.chat_template), NUL-terminated and owned by the
+ * model; NULL when the file has none. */
+TM_API const char *tm_model_chat_template(const tm_model *model);
+/* Renders a chat template (the model's when template_src is NULL) with the members of the
+ * JSON object context_json as its variables: messages, tools, add_generation_prompt, ...;
+ * bos_token and eos_token default to the model's. Writes at most cap bytes to buf (no
+ * terminator) and the full length to *n_out; a longer prompt is TM_E_LIMIT with *n_out
+ * set. A template's raise_exception() is TM_E_ARG with its message. */
+TM_API tm_status tm_chat_render(const tm_model *model, const char *template_src,
+                                const char *context_json, size_t len, char *buf, size_t cap,
+                                size_t *n_out, tm_err *err);
+
 /* ---- sessions: one sequence and its KV cache --------------------------------------------- */
 
 typedef struct tm_session tm_session;
@@ -129,6 +143,9 @@ TM_API tm_status tm_session_eval(tm_session *session, const tm_token *tokens, in
 TM_API int32_t tm_session_n_past(const tm_session *session);
 TM_API int32_t tm_session_n_ctx(const tm_session *session);
 TM_API void tm_session_reset(tm_session *session); /* forget the sequence, keep the memory */
+/* Keeps the first n tokens of the sequence and forgets the rest (a chat whose history was
+ * rewritten continues from the common prefix). n at or above n_past changes nothing. */
+TM_API void tm_session_truncate(tm_session *session, int32_t n);
 
 /* ---- sampling ---------------------------------------------------------------------------- */
 

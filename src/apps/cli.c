@@ -63,3 +63,34 @@ bool tm_cli_is_help(const char *arg)
 {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
+
+bool tm_cli_sampling_flag(int argc, char **argv, int *i, tm_sampler_params *sp, bool *bad)
+{
+    const char *flag = argv[*i], *v = NULL;
+    double f = 0;
+    int64_t n = 0;
+    if (tm_cli_flag(argc, argv, i, NULL, "--temp", &v, bad)) {
+        if (!*bad && !(*bad = !tm_cli_float(flag, v, 0, 100, &f)))
+            sp->temperature = (float)f;
+    } else if (tm_cli_flag(argc, argv, i, NULL, "--top-k", &v, bad)) {
+        if (!*bad && !(*bad = !tm_cli_int(flag, v, 0, INT32_MAX, &n)))
+            sp->top_k = (int32_t)n;
+    } else if (tm_cli_flag(argc, argv, i, NULL, "--top-p", &v, bad)) {
+        if (!*bad && !(*bad = !tm_cli_float(flag, v, 1e-6, 1, &f)))
+            sp->top_p = (float)f;
+    } else if (tm_cli_flag(argc, argv, i, NULL, "--min-p", &v, bad)) {
+        if (!*bad && !(*bad = !tm_cli_float(flag, v, 0, 1, &f)))
+            sp->min_p = (float)f;
+    } else if (tm_cli_flag(argc, argv, i, NULL, "--repeat-penalty", &v, bad)) {
+        if (!*bad && !(*bad = !tm_cli_float(flag, v, 1e-3, 100, &f)))
+            sp->repeat_penalty = (float)f;
+    } else if (tm_cli_flag(argc, argv, i, NULL, "--repeat-last-n", &v, bad)) {
+        if (!*bad && !(*bad = !tm_cli_int(flag, v, 0, 1 << 20, &n)))
+            sp->repeat_last_n = (int32_t)n;
+    } else if (tm_cli_flag(argc, argv, i, NULL, "--seed", &v, bad)) {
+        if (!*bad && !(*bad = !tm_cli_int(flag, v, 0, INT64_MAX, &n)))
+            sp->seed = (uint64_t)n;
+    } else
+        return false;
+    return true;
+}

@@ -3,6 +3,7 @@
 #define TM_APPS_CLI_H
 
 #include "base/base.h"
+#include "temoto.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +19,20 @@ bool tm_cli_int(const char *flag, const char *value, int64_t lo, int64_t hi, int
 bool tm_cli_float(const char *flag, const char *value, double lo, double hi, double *out);
 /* Prints "error: <msg>" to stderr and returns 1: `return tm_cli_error("...")`. */
 int tm_cli_error(const char *fmt, ...) TM_PRINTF(1, 2);
+/* The sampling flags shared by run and chat (--temp, --top-k, --top-p, --min-p,
+ * --repeat-penalty, --repeat-last-n, --seed): true if argv[*i] was one (then *bad on a bad
+ * value). TM_CLI_SAMPLING_HELP is their usage text. */
+bool tm_cli_sampling_flag(int argc, char **argv, int *i, tm_sampler_params *sp, bool *bad);
+#define TM_CLI_SAMPLING_HELP                                                           \
+    "  --temp T                 temperature; 0 = greedy (default 0.8)\n"               \
+    "  --top-k K                keep the K most likely tokens, 0 = off (default 40)\n" \
+    "  --top-p P                nucleus sampling, 1 = off (default 0.95)\n"            \
+    "  --min-p P                drop tokens below P x the best one's probability\n"    \
+    "                           (default 0.05)\n"                                      \
+    "  --repeat-penalty R       penalise recent tokens, 1 = off (default 1)\n"         \
+    "  --repeat-last-n N        tokens the penalty looks back over (default 64)\n"     \
+    "  --seed S                 random seed (default 0)\n"
+
 /* Is argv[i] "--help" or "-h"? */
 bool tm_cli_is_help(const char *arg);
 

@@ -6,6 +6,7 @@
 const tm_app tm_apps[] = {
     {"run", "generate a continuation of a prompt", tm_app_run_main},
     {"tokenize", "print the token ids (or id and piece) of a text", tm_app_tokenize_main},
+    {"chat", "talk with a model in the terminal through its chat template", tm_app_chat_main},
     {"template", "render a model's chat template for a conversation (JSON)", tm_app_template_main},
     {"bench", "measure prompt and generation speed against this machine's limit",
      tm_app_bench_main},

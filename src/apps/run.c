@@ -12,47 +12,33 @@
 
 typedef struct run_args {
     const char *model_path, *prompt, *prompt_file;
-    int64_t n_predict, n_threads, n_ctx, seed, top_k, repeat_last_n;
-    double temp, top_p, min_p, repeat_penalty;
+    int64_t n_predict, n_threads, n_ctx;
+    tm_sampler_params sampling;
     bool ignore_eos, f32_act, verbose;
 } run_args;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: temoto run -m MODEL.gguf -p PROMPT [options]\n"
-                 "\n"
-                 "Prints the model's continuation of PROMPT to stdout and stops at the end-of-\n"
-                 "generation token or after N new tokens. Timings go to stderr.\n"
-                 "\n"
-                 "  -m, --model FILE         GGUF model\n"
-                 "  -p, --prompt TEXT        the prompt (UTF-8)\n"
-                 "  -f, --file FILE          read the prompt from a file instead\n"
-                 "  -n, --n-predict N        new tokens at most (default 256)\n"
-                 "  --temp T                 temperature; 0 = greedy (default 0.8)\n"
-                 "  --top-k K                keep the K most likely tokens, 0 = off (default 40)\n"
-                 "  --top-p P                nucleus sampling, 1 = off (default 0.95)\n"
-                 "  --min-p P                drop tokens below P x the best one's probability\n"
-                 "                           (default 0.05)\n"
-                 "  --repeat-penalty R       penalise recent tokens, 1 = off (default 1)\n"
-                 "  --repeat-last-n N        tokens the penalty looks back over (default 64)\n"
-                 "  --seed S                 random seed (default 0)\n"
-                 "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
-                 "  -t, --threads N          threads (default: one per core)\n"
-                 "  --ignore-eos             keep generating past end-of-generation tokens\n"
-                 "  --f32-act                exact float activations for quantized weights\n"
-                 "  -v, --verbose            print the prompt's token ids to stderr\n");
+    fprintf(out,
+            "usage: temoto run -m MODEL.gguf -p PROMPT [options]\n"
+            "\n"
+            "Prints the model's continuation of PROMPT to stdout and stops at the end-of-\n"
+            "generation token or after N new tokens. Timings go to stderr.\n"
+            "\n"
+            "  -m, --model FILE         GGUF model\n"
+            "  -p, --prompt TEXT        the prompt (UTF-8)\n"
+            "  -f, --file FILE          read the prompt from a file instead\n"
+            "  -n, --n-predict N        new tokens at most (default 256)\n" TM_CLI_SAMPLING_HELP
+            "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
+            "  -t, --threads N          threads (default: one per core)\n"
+            "  --ignore-eos             keep generating past end-of-generation tokens\n"
+            "  --f32-act                exact float activations for quantized weights\n"
+            "  -v, --verbose            print the prompt's token ids to stderr\n");
 }
 
 static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
 {
-    tm_sampler_params sp = tm_sampler_params_default();
-    *a = (run_args){.n_predict = 256,
-                    .temp = sp.temperature,
-                    .top_k = sp.top_k,
-                    .top_p = sp.top_p,
-                    .min_p = sp.min_p,
-                    .repeat_penalty = sp.repeat_penalty,
-                    .repeat_last_n = sp.repeat_last_n};
+    *a = (run_args){.n_predict = 256, .sampling = tm_sampler_params_default()};
     bool bad = false;
     const char *v = NULL;
     for (int i = 1; i < argc && !bad; i++) {
@@ -66,20 +52,7 @@ static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
         } else if (tm_cli_flag(argc, argv, &i, "-f", "--file", &a->prompt_file, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-predict", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, INT32_MAX, &a->n_predict);
-        } else if (tm_cli_flag(argc, argv, &i, NULL, "--temp", &v, &bad)) {
-            bad = bad || !tm_cli_float(flag, v, 0, 100, &a->temp);
-        } else if (tm_cli_flag(argc, argv, &i, NULL, "--top-k", &v, &bad)) {
-            bad = bad || !tm_cli_int(flag, v, 0, INT32_MAX, &a->top_k);
-        } else if (tm_cli_flag(argc, argv, &i, NULL, "--top-p", &v, &bad)) {
-            bad = bad || !tm_cli_float(flag, v, 1e-6, 1, &a->top_p);
-        } else if (tm_cli_flag(argc, argv, &i, NULL, "--min-p", &v, &bad)) {
-            bad = bad || !tm_cli_float(flag, v, 0, 1, &a->min_p);
-        } else if (tm_cli_flag(argc, argv, &i, NULL, "--repeat-penalty", &v, &bad)) {
-            bad = bad || !tm_cli_float(flag, v, 1e-3, 100, &a->repeat_penalty);
-        } else if (tm_cli_flag(argc, argv, &i, NULL, "--repeat-last-n", &v, &bad)) {
-            bad = bad || !tm_cli_int(flag, v, 0, 1 << 20, &a->repeat_last_n);
-        } else if (tm_cli_flag(argc, argv, &i, NULL, "--seed", &v, &bad)) {
-            bad = bad || !tm_cli_int(flag, v, 0, INT64_MAX, &a->seed);
+        } else if (tm_cli_sampling_flag(argc, argv, &i, &a->sampling, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
@@ -164,14 +137,7 @@ static tm_status generate(const run_args *a, tm_model *model, const tm_token *pr
     tm_sampler *sampler = NULL;
     float *logits = NULL;
     int32_t n_vocab = tm_model_n_vocab(model);
-    tm_sampler_params smp = tm_sampler_params_default();
-    smp.temperature = (float)a->temp;
-    smp.top_k = (int32_t)a->top_k;
-    smp.top_p = (float)a->top_p;
-    smp.min_p = (float)a->min_p;
-    smp.repeat_penalty = (float)a->repeat_penalty;
-    smp.repeat_last_n = (int32_t)a->repeat_last_n;
-    smp.seed = (uint64_t)a->seed;
+    tm_sampler_params smp = a->sampling;
     tm_status st = tm_session_create(model, &sp, &s, err);
     if (st == TM_OK)
         st = tm_sampler_create(&smp, n_vocab, &sampler, err);

@@ -23,7 +23,7 @@ static void usage(FILE *out)
             "default to the model's.\n");
 }
 
-/* The model's template and its BOS/EOS texts as JSON members ("bos_token": "...",). */
+/* The model's template and its BOS/EOS texts as a JSON object of defaults. */
 static tm_status model_template(const char *path, char **tmpl, size_t *n, tm_buf *members,
                                 tm_err *err)
 {
@@ -42,6 +42,8 @@ static tm_status model_template(const char *path, char **tmpl, size_t *n, tm_buf
             st = tm_fail(err, TM_E_NOMEM, "chat template");
     }
     /* a file whose tokenizer we cannot read still renders, without BOS/EOS defaults */
+    if (st == TM_OK)
+        st = tm_buf_append(members, "{", 1, err);
     if (st == TM_OK && tm_vocab_from_gguf(g, &v, NULL) == TM_OK) {
         const tm_vocab_special *sp = tm_vocab_special_ids(v);
         const char *names[2] = {"bos_token", "eos_token"};
@@ -51,13 +53,13 @@ static tm_status model_template(const char *path, char **tmpl, size_t *n, tm_buf
                 continue;
             size_t len;
             const char *text = tm_vocab_text(v, ids[i], &len);
-            st = tm_buf_printf(members, err, "\"%s\": ", names[i]);
+            st = tm_buf_printf(members, err, "%s\"%s\": ", members->len > 1 ? ", " : "", names[i]);
             if (st == TM_OK)
                 st = tm_buf_append_json_string(members, text, len, err);
-            if (st == TM_OK)
-                st = tm_buf_append(members, ", ", 2, err);
         }
     }
+    if (st == TM_OK)
+        st = tm_buf_append(members, "}", 1, err);
     tm_vocab_free(v);
     tm_gguf_close(g);
     return st;
@@ -83,30 +85,6 @@ static tm_status read_input(const char *path, char **out, size_t *n, tm_err *err
     *out = b.data;
     *n = b.len;
     return TM_OK;
-}
-
-/* defaults ("key": value, ...) placed before the members of the JSON object ctx, so the
- * context's own members win. */
-static tm_status merge_context(const tm_buf *defaults, const char *ctx, size_t n, tm_buf *out,
-                               tm_err *err)
-{
-    size_t a = 0, b = n;
-    while (a < b && strchr(" \t\r\n", ctx[a]))
-        a++;
-    while (b > a && strchr(" \t\r\n", ctx[b - 1]))
-        b--;
-    if (b - a < 2 || ctx[a] != '{' || ctx[b - 1] != '}')
-        return tm_fail(err, TM_E_FORMAT, "the context is not a JSON object");
-    size_t inner = a + 1;
-    while (inner < b - 1 && strchr(" \t\r\n", ctx[inner]))
-        inner++;
-    tm_status st = tm_buf_append(out, "{", 1, err);
-    if (st == TM_OK && defaults->len) /* drop the last ", " when nothing follows */
-        st = tm_buf_append(out, defaults->data, inner == b - 1 ? defaults->len - 2 : defaults->len,
-                           err);
-    if (st == TM_OK)
-        st = tm_buf_append(out, ctx + inner, b - inner, err);
-    return st;
 }
 
 int tm_app_template_main(int argc, char **argv)
@@ -138,9 +116,8 @@ int tm_app_template_main(int argc, char **argv)
     tm_err err = {0};
     char *tmpl = NULL, *ctx = NULL;
     size_t n_tmpl = 0, n_ctx = 0;
-    tm_buf defaults, context, out;
+    tm_buf defaults, out;
     tm_buf_init(&defaults, MAX_INPUT_BYTES);
-    tm_buf_init(&context, 2 * MAX_INPUT_BYTES);
     tm_buf_init(&out, (size_t)256 << 20);
     tm_template *t = NULL;
     tm_status st = model ? model_template(model, &tmpl, &n_tmpl, &defaults, &err)
@@ -148,18 +125,15 @@ int tm_app_template_main(int argc, char **argv)
     if (st == TM_OK)
         st = read_input(ctx_path, &ctx, &n_ctx, &err);
     if (st == TM_OK)
-        st = merge_context(&defaults, ctx, n_ctx, &context, &err);
-    if (st == TM_OK)
         st = tm_template_parse(tmpl, n_tmpl, &t, &err);
     if (st == TM_OK)
-        st = tm_template_render(t, context.data, context.len, &out, &err);
+        st = tm_template_render(t, ctx, n_ctx, defaults.data, &out, &err);
     if (st == TM_OK && out.len)
         fwrite(out.data, 1, out.len, stdout);
     tm_template_free(t);
     tm_free(tmpl);
     tm_free(ctx);
     tm_buf_fini(&defaults);
-    tm_buf_fini(&context);
     tm_buf_fini(&out);
     return st == TM_OK ? 0 : tm_cli_error("%s", err.msg);
 }

@@ -101,6 +101,14 @@ void tm_arena_fini(tm_arena *a); /* frees everything allocated from a */
 /* n zeroed bytes aligned for any type, or NULL past the budget or out of memory. */
 void *tm_arena_alloc(tm_arena *a, size_t n);
 
+/* ---- interrupts (interrupt.c) ----------------------------------------------------------- */
+
+/* Ctrl-C sets a request instead of killing the process (a second one before the first is
+ * taken still kills it). tm_interrupt_take returns whether one arrived, and clears it. */
+void tm_interrupt_install(void);
+bool tm_interrupt_take(void);
+bool tm_stdin_is_terminal(void);
+
 /* ---- files (file.c) --------------------------------------------------------------------- */
 
 /* Reads a whole file into a new tm_malloc'd buffer (NUL-terminated, *n_bytes excludes it).

@@ -21,6 +21,7 @@ void tm_model_free(tm_model *model)
         return;
     tm_net_free(model->net);
     tm_model_vocab_free(model);
+    tm_model_chat_free(model);
     tm_gguf_close(model->gguf);
     tm_free(model);
 }
@@ -44,6 +45,8 @@ tm_status tm_model_load(const char *path, const tm_model_params *params, tm_mode
         st = tm_net_load(m->gguf, &m->kernels, &m->net, err);
     if (st == TM_OK)
         st = tm_model_vocab_load(m, err);
+    if (st == TM_OK)
+        st = tm_model_chat_load(m, err);
     if (st != TM_OK) {
         tm_err_context(err, "loading '%s'", path);
         tm_model_free(m);

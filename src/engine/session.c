@@ -103,6 +103,13 @@ int32_t tm_session_n_ctx(const tm_session *s)
     return tm_net_state_n_ctx(s->state);
 }
 
+void tm_session_truncate(tm_session *s, int32_t n)
+{
+    /* the KV cache is indexed by position: entries past n are overwritten by the next eval */
+    if (n >= 0 && n < s->n_past)
+        s->n_past = n;
+}
+
 void tm_session_reset(tm_session *s)
 {
     s->n_past = 0;

@@ -48,14 +48,22 @@ void tm_template_free(tm_template *t)
 }
 
 tm_status tm_template_render(const tm_template *t, const char *context_json, size_t len,
-                             tm_buf *out, tm_err *err)
+                             const char *defaults_json, tm_buf *out, tm_err *err)
 {
     tm_arena a;
     tm_arena_init(&a, MAX_RENDER_ARENA_BYTES);
-    jv *globals = NULL;
+    jv *globals = NULL, *defaults = NULL;
     tm_status st = jv_from_json(&a, context_json, len, &globals, err);
     if (st == TM_OK && globals->kind != JV_DICT)
         st = tm_fail(err, TM_E_ARG, "the template context is not a JSON object");
+    if (st == TM_OK && defaults_json)
+        st = jv_from_json(&a, defaults_json, strlen(defaults_json), &defaults, err);
+    if (st == TM_OK && defaults && defaults->kind != JV_DICT)
+        st = tm_fail(err, TM_E_ARG, "the template defaults are not a JSON object");
+    for (size_t i = 0; st == TM_OK && defaults && i < defaults->u.dict.n; i++)
+        if (!jv_dict_getv(globals, defaults->u.dict.keys[i]) &&
+            !jv_dict_set(&a, globals, defaults->u.dict.keys[i], defaults->u.dict.vals[i]))
+            st = tm_fail(err, TM_E_LIMIT, "out of memory for the template context");
     if (st == TM_OK)
         st = jinja_render(&a, t->root, globals, out, err);
     if (st == TM_E_LIMIT && a.total_bytes + 64 * 1024 > a.max_bytes)

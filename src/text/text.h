@@ -75,10 +75,11 @@ typedef struct tm_template tm_template;
 tm_status tm_template_parse(const char *src, size_t len, tm_template **out, tm_err *err);
 void tm_template_free(tm_template *t);
 /* Renders with the members of a JSON object as variables (messages, tools,
- * add_generation_prompt, bos_token, ...), appending to out (whose max_bytes bounds it). A
+ * add_generation_prompt, bos_token, ...), appending to out (whose max_bytes bounds it).
+ * defaults_json (NUL-terminated JSON object, or NULL) gives members the context lacks. A
  * template's raise_exception() is TM_E_ARG with its message. */
 tm_status tm_template_render(const tm_template *t, const char *context_json, size_t len,
-                             tm_buf *out, tm_err *err);
+                             const char *defaults_json, tm_buf *out, tm_err *err);
 
 /* Streaming text out of tokens without ever splitting a UTF-8 character: bytes of an
  * incomplete character wait for the next token. */

@@ -18,7 +18,7 @@ static const char *render_ctx(const char *src, const char *ctx, tm_err *err)
     tm_buf_init(&out, 1 << 20);
     const char *r = NULL;
     if (tm_template_parse(src, strlen(src), &t, err) == TM_OK &&
-        tm_template_render(t, ctx, strlen(ctx), &out, err) == TM_OK) {
+        tm_template_render(t, ctx, strlen(ctx), NULL, &out, err) == TM_OK) {
         size_t n = out.len < sizeof text - 1 ? out.len : sizeof text - 1;
         memcpy(text, out.data ? out.data : "", n);
         text[n] = 0;
