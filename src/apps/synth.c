@@ -18,6 +18,7 @@
 typedef struct shape {
     int64_t dim, layers, heads, kv_heads, ffn, vocab, ctx;
     double rope_base;
+    int64_t sliding_window; /* 0: none (Mistral-style local attention otherwise) */
 } shape;
 
 typedef struct preset {
@@ -26,16 +27,17 @@ typedef struct preset {
 } preset;
 
 static const preset g_presets[] = {
-    {"tiny", {64, 2, 4, 2, 192, 512, 512, 10000}},
-    {"small", {512, 8, 8, 4, 1536, 8000, 2048, 10000}},
-    {"llama-1b-shape", {2048, 16, 32, 8, 8192, 32000, 4096, 500000}},
+    {"tiny", {64, 2, 4, 2, 192, 512, 512, 10000, 0}},
+    {"small", {512, 8, 8, 4, 1536, 8000, 2048, 10000, 0}},
+    {"llama-1b-shape", {2048, 16, 32, 8, 8192, 32000, 4096, 500000, 0}},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: temoto synth (--preset NAME | --dim D --layers L --heads H --kv-heads K\n"
-            "                     --ffn F --vocab V [--ctx C] [--rope-base B])\n"
+            "                     --ffn F --vocab V [--ctx C] [--rope-base B]\n"
+            "                     [--sliding-window W])\n"
             "                    [--type TYPE] [--seed S] [-t THREADS] -o OUT.gguf\n"
             "\n"
             "Writes a llama model with random weights (deterministic from --seed) and a\n"
@@ -248,6 +250,9 @@ static tm_status set_metadata(tm_gguf_writer *w, const shape *s, const tm_recipe
     };
     for (size_t i = 0; i < TM_ARRAY_LEN(u32s) && st == TM_OK; i++)
         st = tm_gguf_writer_set_u32(w, u32s[i].key, (uint32_t)u32s[i].value, err);
+    if (st == TM_OK && s->sliding_window > 0)
+        st = tm_gguf_writer_set_u32(w, "llama.attention.sliding_window",
+                                    (uint32_t)s->sliding_window, err);
     if (st == TM_OK)
         st = tm_gguf_writer_set_f32(w, "llama.rope.freq_base", (float)s->rope_base, err);
     if (st == TM_OK)
@@ -325,7 +330,7 @@ static tm_status synth(const shape *s, const tm_recipe *r, uint64_t seed, int n_
 
 int tm_app_synth_main(int argc, char **argv)
 {
-    shape s = {0, 0, 0, 0, 0, 0, 2048, 10000};
+    shape s = {0, 0, 0, 0, 0, 0, 2048, 10000, 0};
     const char *out = NULL, *type = "F32", *preset_name = NULL, *v = NULL;
     int64_t seed = 1, n_threads = 0;
     bool bad = false, custom = false;
@@ -335,7 +340,7 @@ int tm_app_synth_main(int argc, char **argv)
     } ints[] = {{"--dim", &s.dim},     {"--layers", &s.layers},
                 {"--heads", &s.heads}, {"--kv-heads", &s.kv_heads},
                 {"--ffn", &s.ffn},     {"--vocab", &s.vocab},
-                {"--ctx", &s.ctx}};
+                {"--ctx", &s.ctx},     {"--sliding-window", &s.sliding_window}};
     for (int i = 1; i < argc && !bad; i++) {
         bool matched = false;
         for (size_t k = 0; k < TM_ARRAY_LEN(ints) && !matched; k++)

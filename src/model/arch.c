@@ -8,6 +8,7 @@ static const tm_arch g_archs[] = {
     {"llama", tm_arch_llama_load},
     {"qwen2", tm_arch_qwen2_load},
     {"qwen3", tm_arch_qwen3_load},
+    {"qwen3moe", tm_arch_qwen3moe_load},
     {"qwen2moe", tm_arch_qwen2moe_load},
     {"phi3", tm_arch_phi3_load},
     {"gemma2", tm_arch_gemma2_load},
@@ -25,5 +26,5 @@ const tm_arch *tm_arch_find(const char *name)
 
 const char *tm_arch_names(void)
 {
-    return "llama (incl. Mixtral), qwen2, qwen3, qwen2moe, phi3, gemma2, gemma3";
+    return "llama (incl. Mixtral), qwen2, qwen3, qwen2moe, qwen3moe, phi3, gemma2, gemma3";
 }

@@ -19,6 +19,7 @@ const char *tm_arch_names(void);
 tm_status tm_arch_llama_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_qwen2_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_qwen3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
+tm_status tm_arch_qwen3moe_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_phi3_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_qwen2moe_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);
 tm_status tm_arch_gemma2_load(const tm_gguf *g, const tm_kernels *k, tm_net *net, tm_err *err);

@@ -25,6 +25,8 @@ static tm_status encode_fragment(const tm_vocab *v, const char *text, size_t len
 {
     if (v->kind == TM_VOCAB_BPE)
         return tm_bpe_encode(v, text, len, k, err);
+    if (v->kind == TM_VOCAB_WPM)
+        return tm_wpm_encode(v, text, len, k, err);
     /* SentencePiece: a fragment at the start or after a special token gets the mark */
     return tm_spm_encode(v, text, len, v->sp.add_space_prefix && after_special, k, err);
 }

@@ -282,16 +282,48 @@ static tm_status read_arrays(const tm_gguf *g, const tm_gguf_array *tokens, tm_v
     return TM_OK;
 }
 
+/* BERT: [CLS] text [SEP] (tokenizer.ggml.cls_token_id and the key llama.cpp spells
+ * "seperator_token_id") unless BOS/EOS are named; the longest piece bounds the search. */
+static tm_status wordpiece_setup(const tm_gguf *g, tm_vocab *v, tm_err *err)
+{
+    v->kind = TM_VOCAB_WPM;
+    v->sp.add_space_prefix = false;
+    tm_status st = TM_OK;
+    if (v->sp.bos < 0) {
+        st = optional_id(g, "tokenizer.ggml.cls_token_id", &v->sp.bos, err);
+        v->sp.add_bos = v->sp.bos >= 0;
+    }
+    if (st == TM_OK && v->sp.eos < 0) {
+        st = optional_id(g, "tokenizer.ggml.seperator_token_id", &v->sp.eos, err);
+        if (st == TM_OK && v->sp.eos < 0)
+            st = optional_id(g, "tokenizer.ggml.separator_token_id", &v->sp.eos, err);
+        v->sp.add_eos = v->sp.eos >= 0;
+    }
+    if (st == TM_OK)
+        st = optional_bool(g, "tokenizer.ggml.add_bos_token", &v->sp.add_bos, err);
+    if (st == TM_OK)
+        st = optional_bool(g, "tokenizer.ggml.add_eos_token", &v->sp.add_eos, err);
+    if (st == TM_OK && v->sp.unk < 0)
+        return tm_fail(err, TM_E_FORMAT, "a WordPiece vocabulary needs an unknown token");
+    for (int32_t i = 0; i < v->n; i++) {
+        size_t len;
+        tm_vocab_text(v, i, &len);
+        if (len > v->max_piece_bytes)
+            v->max_piece_bytes = len;
+    }
+    return st;
+}
+
 tm_status tm_vocab_from_gguf(const tm_gguf *g, tm_vocab **out, tm_err *err)
 {
     tm_gguf_str model = {0};
     tm_status st = tm_gguf_get_str(g, "tokenizer.ggml.model", &model, err);
     if (st != TM_OK)
         return st;
-    bool bpe = tm_gguf_str_eq(model, "gpt2");
-    if (!tm_gguf_str_eq(model, "llama") && !bpe)
+    bool bpe = tm_gguf_str_eq(model, "gpt2"), wpm = tm_gguf_str_eq(model, "bert");
+    if (!tm_gguf_str_eq(model, "llama") && !bpe && !wpm)
         return tm_fail(err, TM_E_UNSUPPORTED,
-                       "tokenizer model '%.*s' is not supported yet (supported: llama, gpt2)",
+                       "tokenizer model '%.*s' is not supported yet (supported: llama, gpt2, bert)",
                        (int)TM_MIN(model.len, 64), model.ptr);
     const tm_gguf_array *tokens = NULL;
     st = tm_gguf_get_arr(g, "tokenizer.ggml.tokens", TM_GGUF_STRING, &tokens, err);
@@ -315,6 +347,8 @@ tm_status tm_vocab_from_gguf(const tm_gguf *g, tm_vocab **out, tm_err *err)
         st = tm_bpe_load(g, v, err);
     if (st == TM_OK)
         st = read_special(g, v, err);
+    if (st == TM_OK && wpm)
+        st = wordpiece_setup(g, v, err);
     if (st == TM_OK)
         st = tm_vocab_finish(v, err);
     if (st != TM_OK) {

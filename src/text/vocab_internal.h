@@ -9,6 +9,7 @@
 typedef enum tm_vocab_kind {
     TM_VOCAB_SPM, /* SentencePiece: scored merges of characters, byte fallback */
     TM_VOCAB_BPE, /* byte-level BPE: regex pre-tokenizer, ranked merges (GPT-2 style) */
+    TM_VOCAB_WPM, /* WordPiece (BERT): greedy longest pieces of normalized words */
 } tm_vocab_kind;
 
 typedef struct tm_pretok tm_pretok; /* compiled pre-tokenizer regexes (pretok.c) */
@@ -33,8 +34,9 @@ struct tm_vocab {
     uint32_t *merge_index; /* rank + 1, 0 empty */
     uint64_t merge_cap;
     tm_pretok *pretok;
-    bool ignore_merges; /* a pre-token that is a whole piece skips the merges (Llama 3) */
-    bool nfc;           /* text is normalized to Unicode NFC before pre-tokenizing (Qwen) */
+    bool ignore_merges;     /* a pre-token that is a whole piece skips the merges (Llama 3) */
+    bool nfc;               /* text is normalized to Unicode NFC before pre-tokenizing (Qwen) */
+    size_t max_piece_bytes; /* the longest piece (WordPiece's search bound) */
 };
 
 /* Where encoders put ids: at most cap are written, all are counted. */
@@ -74,6 +76,8 @@ int32_t tm_utf8_len(uint8_t first_byte); /* 1..4 from the lead byte; 1 for other
 tm_status tm_spm_encode(const tm_vocab *v, const char *text, size_t len, bool prefix,
                         tm_token_sink *k, tm_err *err);
 tm_status tm_bpe_encode(const tm_vocab *v, const char *text, size_t len, tm_token_sink *k,
+                        tm_err *err);
+tm_status tm_wpm_encode(const tm_vocab *v, const char *text, size_t len, tm_token_sink *k,
                         tm_err *err);
 /* BPE: reads tokenizer.ggml.merges and the pre-tokenizer named by tokenizer.ggml.pre. */
 tm_status tm_bpe_load(const tm_gguf *g, tm_vocab *v, tm_err *err);
