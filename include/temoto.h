@@ -123,11 +123,22 @@ TM_API tm_status tm_chat_render(const tm_model *model, const char *template_src,
 
 typedef struct tm_session tm_session;
 
+/* The KV cache's element type (the numbers are GGUF's type numbers). F16 halves the memory
+ * and the bandwidth of long contexts; F32 is exact (reference comparisons). */
+typedef enum tm_kv_type {
+    TM_KV_F32 = 0,
+    TM_KV_F16 = 1,
+} tm_kv_type;
+
 typedef struct tm_session_params {
-    int32_t n_ctx;     /* 0: the model's training context */
-    int32_t n_threads; /* 0: one per core */
-    int32_t n_batch;   /* tokens per forward pass when evaluating a prompt; default 512 */
+    int32_t n_ctx;      /* 0: the model's training context */
+    int32_t n_threads;  /* 0: one per core */
+    int32_t n_batch;    /* tokens per forward pass when evaluating a prompt; default 512 */
+    tm_kv_type kv_type; /* default TM_KV_F16 */
 } tm_session_params;
+
+/* "f16" / "f32" to a tm_kv_type; false for anything else. */
+TM_API bool tm_kv_type_parse(const char *name, tm_kv_type *out);
 
 TM_API tm_session_params tm_session_params_default(void);
 /* The session borrows the model, which must outlive it. */

@@ -22,6 +22,7 @@ typedef struct bench_args {
     const char *model_path;
     int64_t n_prompt, n_gen, depth, reps, n_threads;
     bool json;
+    tm_kv_type kv_type;
 } bench_args;
 
 typedef struct test_result {
@@ -36,7 +37,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: temoto bench -m MODEL.gguf [-p 512] [-n 128] [-d DEPTH] [-r 5] [-t THREADS]\n"
-            "                    [--json]\n"
+            "                    [--kv-type f16|f32] [--json]\n"
             "\n"
             "Measures prompt processing (pp: -p tokens in one evaluation) and generation (tg:\n"
             "-n tokens one at a time, after -d tokens of context), each -r times: median, min\n"
@@ -71,8 +72,8 @@ static void fill_tokens(tm_token *t, int64_t n, int32_t n_vocab, uint64_t seed)
 }
 
 /* Bytes one generated token reads: every weight matrix, one row of the embedding, and the
- * f32 KV cache of `depth` earlier positions in every layer. */
-static uint64_t bytes_per_token(const tm_model *m, int64_t depth)
+ * KV cache (of the bench's element type) of `depth` earlier positions in every layer. */
+static uint64_t bytes_per_token(const tm_model *m, int64_t depth, tm_kv_type kv_type)
 {
     const tm_net *net = tm_model_net(m);
     const tm_hparams *hp = &net->hp;
@@ -80,7 +81,8 @@ static uint64_t bytes_per_token(const tm_model *m, int64_t depth)
                      net->token_embd.row_bytes * (uint64_t)(net->token_embd.n_rows - 1);
     if (net->output.data == net->token_embd.data) /* tied: the output reads it whole */
         total += net->token_embd.row_bytes * (uint64_t)(net->token_embd.n_rows - 1);
-    uint64_t kv_row = (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim + hp->head_dim_v) * 4;
+    uint64_t elem = kv_type == TM_KV_F16 ? 2 : 4;
+    uint64_t kv_row = (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim + hp->head_dim_v) * elem;
     return total + (uint64_t)hp->n_layer * kv_row * (uint64_t)depth;
 }
 
@@ -95,6 +97,7 @@ static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, i
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)n_ctx;
     sp.n_threads = (int32_t)a->n_threads;
+    sp.kv_type = a->kv_type;
     sp.n_batch = (int32_t)TM_MAX(TM_MAX(a->n_prompt, 1), TM_MIN(a->depth, 512));
     tm_session *s = NULL;
     tm_token *tokens = tm_malloc((size_t)(n_ctx + 1) * sizeof *tokens);
@@ -193,7 +196,7 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
 
 int tm_app_bench_main(int argc, char **argv)
 {
-    bench_args a = {NULL, 512, 128, 0, 5, 0, false};
+    bench_args a = {NULL, 512, 128, 0, 5, 0, false, tm_session_params_default().kv_type};
     const char *v = NULL;
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
@@ -214,6 +217,7 @@ int tm_app_bench_main(int argc, char **argv)
             bad = bad || !tm_cli_int(flag, v, 0, 1024, &a.n_threads);
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--json", NULL, &bad)) {
             a.json = true;
+        } else if (tm_cli_kv_type(argc, argv, &i, &a.kv_type, &bad)) {
         } else {
             fprintf(stderr, "error: unknown option '%s'\n", flag);
             bad = true;
@@ -241,7 +245,7 @@ int tm_app_bench_main(int argc, char **argv)
         st = tm_membw_measure((int)a.n_threads, &bw, &err);
     for (int i = 0; i < n_res && st == TM_OK; i++)
         if (res[i].n_gen > 0)
-            res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth);
+            res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth, a.kv_type);
     if (st == TM_OK)
         print_results(&a, m, res, n_res, bw, rss);
     tm_model_free(m);

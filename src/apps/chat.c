@@ -21,6 +21,7 @@ typedef struct chat_args {
     const char *model_path, *system, *message, *template_path;
     int64_t n_predict, n_threads, n_ctx;
     tm_sampler_params sampling;
+    tm_kv_type kv_type;
     bool verbose, no_reuse;
 } chat_args;
 
@@ -56,14 +57,16 @@ static void usage(FILE *out)
             "  -n, --n-predict N        new tokens per reply at most (default "
             "1024)\n" TM_CLI_SAMPLING_HELP
             "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
-            "  -t, --threads N          threads (default: one per core)\n"
+            "  -t, --threads N          threads (default: one per core)\n" TM_CLI_KV_HELP
             "  --no-prefix-reuse        evaluate every prompt from the start (slower; for checks)\n"
             "  -v, --verbose            print each prompt's token ids and timings to stderr\n");
 }
 
 static bool parse_args(int argc, char **argv, chat_args *a, int *exit_code)
 {
-    *a = (chat_args){.n_predict = 1024, .sampling = tm_sampler_params_default()};
+    *a = (chat_args){.n_predict = 1024,
+                     .sampling = tm_sampler_params_default(),
+                     .kv_type = tm_session_params_default().kv_type};
     bool bad = false;
     const char *v = NULL;
     for (int i = 1; i < argc && !bad; i++) {
@@ -79,6 +82,7 @@ static bool parse_args(int argc, char **argv, chat_args *a, int *exit_code)
         } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-predict", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 1, INT32_MAX, &a->n_predict);
         } else if (tm_cli_sampling_flag(argc, argv, &i, &a->sampling, &bad)) {
+        } else if (tm_cli_kv_type(argc, argv, &i, &a->kv_type, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
@@ -467,6 +471,7 @@ int tm_app_chat_main(int argc, char **argv)
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)a.n_ctx;
     sp.n_threads = (int32_t)a.n_threads;
+    sp.kv_type = a.kv_type;
     if (st == TM_OK)
         st = tm_session_create(c.model, &sp, &c.session, &err);
     if (st == TM_OK)

@@ -33,6 +33,10 @@ bool tm_cli_sampling_flag(int argc, char **argv, int *i, tm_sampler_params *sp, 
     "  --repeat-last-n N        tokens the penalty looks back over (default 64)\n"     \
     "  --seed S                 random seed (default 0)\n"
 
+/* --kv-type f16|f32: true if argv[*i] was it (then *bad on a bad value). */
+bool tm_cli_kv_type(int argc, char **argv, int *i, tm_kv_type *out, bool *bad);
+#define TM_CLI_KV_HELP "  --kv-type T              KV cache type: f16 (default) or f32 (exact)\n"
+
 /* Is argv[i] "--help" or "-h"? */
 bool tm_cli_is_help(const char *arg);
 

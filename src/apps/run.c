@@ -14,6 +14,7 @@ typedef struct run_args {
     const char *model_path, *prompt, *prompt_file;
     int64_t n_predict, n_threads, n_ctx;
     tm_sampler_params sampling;
+    tm_kv_type kv_type;
     bool ignore_eos, f32_act, verbose;
 } run_args;
 
@@ -30,7 +31,7 @@ static void usage(FILE *out)
             "  -f, --file FILE          read the prompt from a file instead\n"
             "  -n, --n-predict N        new tokens at most (default 256)\n" TM_CLI_SAMPLING_HELP
             "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
-            "  -t, --threads N          threads (default: one per core)\n"
+            "  -t, --threads N          threads (default: one per core)\n" TM_CLI_KV_HELP
             "  --ignore-eos             keep generating past end-of-generation tokens\n"
             "  --f32-act                exact float activations for quantized weights\n"
             "  -v, --verbose            print the prompt's token ids to stderr\n");
@@ -38,7 +39,9 @@ static void usage(FILE *out)
 
 static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
 {
-    *a = (run_args){.n_predict = 256, .sampling = tm_sampler_params_default()};
+    *a = (run_args){.n_predict = 256,
+                    .sampling = tm_sampler_params_default(),
+                    .kv_type = tm_session_params_default().kv_type};
     bool bad = false;
     const char *v = NULL;
     for (int i = 1; i < argc && !bad; i++) {
@@ -53,6 +56,7 @@ static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
         } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-predict", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, INT32_MAX, &a->n_predict);
         } else if (tm_cli_sampling_flag(argc, argv, &i, &a->sampling, &bad)) {
+        } else if (tm_cli_kv_type(argc, argv, &i, &a->kv_type, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
@@ -133,6 +137,7 @@ static tm_status generate(const run_args *a, tm_model *model, const tm_token *pr
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)a->n_ctx;
     sp.n_threads = (int32_t)a->n_threads;
+    sp.kv_type = a->kv_type;
     tm_session *s = NULL;
     tm_sampler *sampler = NULL;
     float *logits = NULL;

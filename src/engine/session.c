@@ -20,7 +20,19 @@ tm_session_params tm_session_params_default(void)
     p.n_ctx = 0;
     p.n_threads = 0;
     p.n_batch = 512;
+    p.kv_type = TM_KV_F16;
     return p;
+}
+
+bool tm_kv_type_parse(const char *name, tm_kv_type *out)
+{
+    if (strcmp(name, "f16") == 0)
+        *out = TM_KV_F16;
+    else if (strcmp(name, "f32") == 0)
+        *out = TM_KV_F32;
+    else
+        return false;
+    return true;
 }
 
 void tm_session_free(tm_session *s)
@@ -52,7 +64,8 @@ tm_status tm_session_create(const tm_model *model, const tm_session_params *para
     tm_status st = tm_pool_create(params->n_threads, &s->pool, err);
     if (st == TM_OK) {
         tm_net_params np = {.kernels = &model->kernels,
-                            .float_activations = model->params.float_activations};
+                            .float_activations = model->params.float_activations,
+                            .kv_type = (uint32_t)params->kv_type};
         st = tm_net_state_create(model->net, &np, n_ctx, n_batch, s->pool, &s->state, err);
     }
     if (st != TM_OK) {

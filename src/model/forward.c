@@ -6,8 +6,9 @@
  *   feed-forward: h = RMSNorm(x); x += (SiLU(h Wgate) * (h Wup)) Wdown
  * and finally logits = RMSNorm(x) Wout for the rows the caller wants. Activations are
  * float; matrix products go through tm_matmul (quantized weights x 8-bit activations,
- * or exact float activations when asked). The KV cache is float, one contiguous block per
- * layer: [n_ctx][n_head_kv * head_dim]. */
+ * or exact float activations when asked). The KV cache is F16 (half the memory and the
+ * bandwidth of long contexts) or F32, one contiguous block per layer:
+ * [n_ctx][n_head_kv * head_dim]. */
 #include "model.h"
 
 #include <math.h>
@@ -19,9 +20,10 @@ struct tm_net_state {
     tm_pool *pool;
     int32_t n_ctx, n_batch;
     int64_t k_width, v_width, q_width, o_width; /* floats per token */
-    float *k_cache;                             /* [n_layer][n_ctx][k_width] */
-    float *v_cache;                             /* [n_layer][n_ctx][v_width] */
-    float *x;                                   /* [n_batch][n_embd] the residual stream */
+    void *k_cache;                              /* [n_layer][n_ctx][k_width] of kv_type */
+    void *v_cache;                              /* [n_layer][n_ctx][v_width] of kv_type */
+    int64_t kv_elem_bytes;
+    float *x;         /* [n_batch][n_embd] the residual stream */
     float *h;         /* [n_batch][n_embd] normed input of a block, then its output */
     float *q, *k, *v; /* [n_batch][q_width / k_width / v_width] */
     float *att;       /* [n_batch][o_width] attention output before Wo */
@@ -37,7 +39,7 @@ struct tm_net_state {
     float *rope_cs;          /* [n_batch][n_rot / 2][2] cos, sin */
     float *rope_cs_swa;      /* the same for sliding-window layers (their own base and scale) */
     int32_t *pos;            /* [n_batch] */
-    float *scores;           /* [n_threads][n_ctx] */
+    float *scores;           /* [n_threads][group * n_ctx] */
     tm_matmul_scratch mm;
 };
 
@@ -55,9 +57,9 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    float *bufs[] = {st->k_cache,     st->v_cache, st->x,      st->h,       st->q,       st->k,
-                     st->v,           st->att,     st->gate,   st->up,      st->rope_cs, st->scores,
-                     st->rope_cs_swa, st->router,  st->moe_in, st->moe_out, st->route_w, st->exp_w};
+    void *bufs[] = {st->k_cache,     st->v_cache, st->x,      st->h,       st->q,       st->k,
+                    st->v,           st->att,     st->gate,   st->up,      st->rope_cs, st->scores,
+                    st->rope_cs_swa, st->router,  st->moe_in, st->moe_out, st->route_w, st->exp_w};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
     tm_free(st->pos);
@@ -86,11 +88,18 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->k_width = (int64_t)hp->n_head_kv * hp->head_dim;
     st->v_width = (int64_t)hp->n_head_kv * hp->head_dim_v;
     st->o_width = (int64_t)hp->n_head * hp->head_dim_v;
+    if (params->kv_type != TM_DTYPE_F16 && params->kv_type != TM_DTYPE_F32) {
+        tm_free(st);
+        return tm_fail(err, TM_E_UNSUPPORTED, "KV cache type %s (f16 and f32 are supported)",
+                       tm_dtype_name(params->kv_type));
+    }
+    st->kv_elem_bytes = params->kv_type == TM_DTYPE_F16 ? 2 : 4;
     int n_threads = tm_pool_size(pool);
     bool ok = true;
     int64_t cache = (int64_t)hp->n_layer * n_ctx;
-    st->k_cache = alloc_floats(cache * st->k_width, &ok);
-    st->v_cache = alloc_floats(cache * st->v_width, &ok);
+    /* a float holds two F16 elements: allocate in floats, rounded up */
+    st->k_cache = alloc_floats((cache * st->k_width * st->kv_elem_bytes + 3) / 4, &ok);
+    st->v_cache = alloc_floats((cache * st->v_width * st->kv_elem_bytes + 3) / 4, &ok);
     st->x = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
     st->h = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
     st->q = alloc_floats(n_batch * st->q_width, &ok);
@@ -112,7 +121,7 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     }
     st->rope_cs = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
     st->rope_cs_swa = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
-    st->scores = alloc_floats((int64_t)n_threads * n_ctx, &ok);
+    st->scores = alloc_floats((int64_t)n_threads * (hp->n_head / hp->n_head_kv) * n_ctx, &ok);
     st->pos = tm_calloc((size_t)n_batch, sizeof *st->pos);
     if (!ok || !st->pos) {
         tm_net_state_free(st);
@@ -204,10 +213,18 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
     const float *cs = l->swa ? st->rope_cs_swa : st->rope_cs;
     tm_rope_apply(st->q, cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
     tm_rope_apply(st->k, cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
-    float *k_cache = st->k_cache + (int64_t)il * st->n_ctx * st->k_width;
-    float *v_cache = st->v_cache + (int64_t)il * st->n_ctx * st->v_width;
-    memcpy(k_cache + pos0 * st->k_width, st->k, (size_t)(n * st->k_width) * sizeof(float));
-    memcpy(v_cache + pos0 * st->v_width, st->v, (size_t)(n * st->v_width) * sizeof(float));
+    int64_t eb = st->kv_elem_bytes;
+    char *k_cache = (char *)st->k_cache + (int64_t)il * st->n_ctx * st->k_width * eb;
+    char *v_cache = (char *)st->v_cache + (int64_t)il * st->n_ctx * st->v_width * eb;
+    const tm_kernels *kern = st->params.kernels;
+    uint32_t kv = st->params.kv_type;
+    if (kv == TM_DTYPE_F32) {
+        memcpy(k_cache + pos0 * st->k_width * eb, st->k, (size_t)(n * st->k_width) * sizeof(float));
+        memcpy(v_cache + pos0 * st->v_width * eb, st->v, (size_t)(n * st->v_width) * sizeof(float));
+    } else {
+        kern->quantize[kv](st->k, k_cache + pos0 * st->k_width * eb, n * st->k_width);
+        kern->quantize[kv](st->v, v_cache + pos0 * st->v_width * eb, n * st->v_width);
+    }
     tm_attn_args a = {
         .q = st->q,
         .q_stride = st->q_width,
@@ -215,6 +232,9 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
         .v_cache = v_cache,
         .kv_stride = st->k_width,
         .v_stride = st->v_width,
+        .kv_elem_bytes = eb,
+        .scores_fn = kern->attn_scores[kv],
+        .values_fn = kern->attn_values[kv],
         .out = st->att,
         .out_stride = st->o_width,
         .n_tokens = n,
@@ -227,8 +247,7 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
         .softcap = hp->attn_softcap,
         .window = l->swa ? hp->n_swa : 0,
         .scores = st->scores,
-        .scores_per_thread = st->n_ctx,
-        .dot_f32 = st->params.kernels->vec_dot[TM_DTYPE_F32],
+        .scores_per_thread = (int64_t)(hp->n_head / hp->n_head_kv) * st->n_ctx,
     };
     tm_attention(st->pool, &a);
     matmul(st, &l->wo, st->att, n, st->h);

@@ -94,6 +94,7 @@ typedef struct tm_net {
 typedef struct tm_net_params {
     const tm_kernels *kernels; /* borrowed; lives as long as the net */
     bool float_activations;
+    uint32_t kv_type; /* the KV cache's element type: TM_DTYPE_F16 or TM_DTYPE_F32 */
 } tm_net_params;
 
 /* Reads hyper-parameters and finds the weights in g, which must outlive the net (the
@@ -144,9 +145,12 @@ void tm_moe_route(const float *logits, int32_t n_expert, int32_t k, bool renorm,
 typedef struct tm_attn_args {
     const float *q; /* [n_tokens][q_stride]: head h at h * head_dim */
     int64_t q_stride;
-    const float *k_cache; /* [position][kv_stride]: kv head g's key at g * head_dim */
-    const float *v_cache; /* [position][v_stride] */
+    const void *k_cache; /* [position][kv_stride] elements: kv head g's key at g * head_dim */
+    const void *v_cache; /* [position][v_stride] */
     int64_t kv_stride, v_stride;
+    int64_t kv_elem_bytes; /* 4 (F32 cache) or 2 (F16) */
+    tm_attn_scores_fn scores_fn;
+    tm_attn_values_fn values_fn;
     float *out; /* [n_tokens][out_stride]: head h at h * head_dim_v */
     int64_t out_stride;
     int32_t n_tokens, pos0, n_head, n_head_kv, head_dim, head_dim_v;
@@ -154,8 +158,7 @@ typedef struct tm_attn_args {
     float softcap;             /* scores = softcap * tanh(scores / softcap); 0: none */
     int32_t window;            /* a query sees the window latest positions; 0: all */
     float *scores;             /* scratch [n_threads][scores_per_thread] */
-    int64_t scores_per_thread; /* >= pos0 + n_tokens */
-    tm_vec_dot_fn dot_f32;
+    int64_t scores_per_thread; /* >= (n_head / n_head_kv) * (pos0 + n_tokens) */
 } tm_attn_args;
 
 void tm_attention(tm_pool *pool, const tm_attn_args *a);

@@ -189,12 +189,28 @@ const tm_type_traits *tm_type_traits_get(uint32_t type);
 
 /* ---- kernel tables (kernels/dispatch.c) --------------------------------------------------- */
 
+/* Attention over a KV cache whose rows are of one type (F32 or F16), for n_q query heads
+ * sharing a kv head. Strides count elements.
+ * scores: s[g * s_stride + j] = dot(q + g * q_stride, row j of k) for j < n, g < n_q.
+ * values: out[g * o_stride + d] += sum over j of w[g * w_stride + j] * (row j of v)[d]. */
+typedef void (*tm_attn_scores_fn)(int64_t n, int64_t dim, const void *k, int64_t k_stride,
+                                  const float *q, int64_t q_stride, int n_q, float *s,
+                                  int64_t s_stride);
+typedef void (*tm_attn_values_fn)(int64_t n, int64_t dim, const void *v, int64_t v_stride,
+                                  const float *w, int64_t w_stride, int n_q, float *out,
+                                  int64_t o_stride);
+/* The reference versions (attn.c); cache types other than F32 and F16 have none. */
+tm_attn_scores_fn tm_attn_scores_ref(uint32_t type);
+tm_attn_values_fn tm_attn_values_ref(uint32_t type);
+
 typedef struct tm_kernels {
-    const char *isa;                             /* "ref", "avx2", "avx512", ... */
-    tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];       /* by weight type; NULL: not computable */
-    tm_vec_dot_x4_fn vec_dot_x4[TM_DTYPE_COUNT]; /* four tokens at once; NULL: use vec_dot */
-    tm_from_float_fn quantize[TM_DTYPE_COUNT];   /* float -> type; used for activation formats */
-    tm_to_float_fn to_float[TM_DTYPE_COUNT];     /* dequantize */
+    const char *isa;                               /* "ref", "avx2", "avx512", ... */
+    tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];         /* by weight type; NULL: not computable */
+    tm_vec_dot_x4_fn vec_dot_x4[TM_DTYPE_COUNT];   /* four tokens at once; NULL: use vec_dot */
+    tm_from_float_fn quantize[TM_DTYPE_COUNT];     /* float -> type; used for activation formats */
+    tm_to_float_fn to_float[TM_DTYPE_COUNT];       /* dequantize */
+    tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16 */
+    tm_attn_values_fn attn_values[TM_DTYPE_COUNT];
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",

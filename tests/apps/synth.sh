@@ -10,7 +10,7 @@ fail=0
 "$TEMOTO" synth --preset tiny --seed 6 -o "$tmp/c.gguf" 2>/dev/null
 cmp -s "$tmp/a.gguf" "$tmp/b.gguf" || { echo "FAIL: same seed, different files"; fail=1; }
 cmp -s "$tmp/a.gguf" "$tmp/c.gguf" && { echo "FAIL: different seeds, same file"; fail=1; }
-"$TEMOTO" info "$tmp/a.gguf" | grep -q 'llama.block_count *uint32: 2' || { echo "FAIL: info"; fail=1; }
+grep -q 'llama.block_count *uint32: 2' <<<"$("$TEMOTO" info "$tmp/a.gguf")" || { echo "FAIL: info"; fail=1; }
 # a bigger custom shape, so the K-quants (256-wide blocks) apply
 for t in F16 Q8_0 Q4_0 Q4_K_M Q5_K_M Q6_K Q3_K_M Q2_K; do
     "$TEMOTO" synth --dim 256 --layers 2 --heads 4 --kv-heads 2 --ffn 512 --vocab 600 --type $t \
@@ -26,7 +26,7 @@ PY
     out=$("$TEMOTO" run -m "$tmp/$t.gguf" -p "Once upon a time" -n 8 --seed 1 2>/dev/null) ||
         { echo "FAIL: run on $t"; fail=1; }
 done
-"$TEMOTO" info "$tmp/Q4_K_M.gguf" | grep -q 'output.weight *q6_K' || { echo "FAIL: Q4_K_M recipe"; fail=1; }
+grep -q 'output.weight *q6_K' <<<"$("$TEMOTO" info "$tmp/Q4_K_M.gguf")" || { echo "FAIL: Q4_K_M recipe"; fail=1; }
 set +e
 "$TEMOTO" synth --dim 65 --layers 1 --heads 4 --ffn 8 --vocab 300 -o "$tmp/bad.gguf" 2>/dev/null
 [[ $? == 1 && ! -e $tmp/bad.gguf ]] || { echo "FAIL: bad shape accepted"; fail=1; }

@@ -40,6 +40,7 @@ static inline bool golden_eval(const char *path, const char *kernels, bool float
     if (!model)
         return false;
     tm_session_params sp = tm_session_params_default();
+    sp.kv_type = TM_KV_F32; /* the references were computed with an F32 cache */
     sp.n_ctx = n;
     sp.n_batch = one_by_one ? 1 : n;
     sp.n_threads = 2;

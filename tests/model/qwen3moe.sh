@@ -13,7 +13,8 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-moe.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 python3 tools/gguf_dense_to_moe.py "$dense" "$tmp/moe.gguf" qwen3moe 4 2
-"$TEMOTO" info "$tmp/moe.gguf" | grep -q 'general.architecture *string: "qwen3moe"'
+info=$("$TEMOTO" info "$tmp/moe.gguf") # not piped into grep -q: an early exit is SIGPIPE
+[[ $info =~ general.architecture\ *string:\ \"qwen3moe\" ]]
 ids=1,17,200,33,450,8,91,300,12,77
 "$TEMOTO" logits -m "$dense" --tokens $ids --out "$tmp/dense.f32" -t 2 2>/dev/null
 "$TEMOTO" logits -m "$tmp/moe.gguf" --tokens $ids --out "$tmp/moe.f32" -t 2 2>/dev/null

@@ -13,10 +13,10 @@ shape=(--dim 64 --layers 1 --heads 4 --kv-heads 2 --ffn 128 --vocab 300 --ctx 64
 ids=(11 42 7 99 250 3 18 77 5 123 64 201 9 33 180 2 71 140 56 288)
 all=$(IFS=,; echo "${ids[*]}")
 last8=$(IFS=,; echo "${ids[*]:12:8}")
-"$TEMOTO" logits -m "$tmp/swa.gguf" --tokens "$all" --out "$tmp/swa_all.f32" -t 1 2>/dev/null
-"$TEMOTO" logits -m "$tmp/swa.gguf" --tokens "$all" --out "$tmp/swa_dec.f32" --decode -t 1 2>/dev/null
-"$TEMOTO" logits -m "$tmp/full.gguf" --tokens "$last8" --out "$tmp/full_8.f32" -t 1 2>/dev/null
-"$TEMOTO" logits -m "$tmp/full.gguf" --tokens "$all" --out "$tmp/full_all.f32" -t 1 2>/dev/null
+"$TEMOTO" logits -m "$tmp/swa.gguf" --tokens "$all" --out "$tmp/swa_all.f32" --kv-type f32 -t 1 2>/dev/null
+"$TEMOTO" logits -m "$tmp/swa.gguf" --tokens "$all" --out "$tmp/swa_dec.f32" --decode --kv-type f32 -t 1 2>/dev/null
+"$TEMOTO" logits -m "$tmp/full.gguf" --tokens "$last8" --out "$tmp/full_8.f32" --kv-type f32 -t 1 2>/dev/null
+"$TEMOTO" logits -m "$tmp/full.gguf" --tokens "$all" --out "$tmp/full_all.f32" --kv-type f32 -t 1 2>/dev/null
 python3 - "$tmp" <<'PY'
 import struct, sys
 d = sys.argv[1]

@@ -51,21 +51,21 @@ static void test_rope_factors_divide_the_angle(void)
     TM_CHECK_NEAR(cs[0], cos(2.5), 1e-7);
 }
 
-static void dot(int64_t n, float *out, const void *a, const void *b)
+/* 2 query heads sharing 1 kv head of width 2; 3 positions; the cache as F32 or F16 (the
+ * values are exact in both) */
+static void check_attention(uint32_t kv_type)
 {
-    double s = 0;
-    for (int64_t i = 0; i < n; i++)
-        s += (double)((const float *)a)[i] * ((const float *)b)[i];
-    *out = (float)s;
-}
-
-static void test_attention_is_causal_and_grouped(void)
-{
-    /* 2 query heads sharing 1 kv head of width 2; 3 positions */
-    const float k_cache[3][2] = {{1, 0}, {0, 1}, {1, 1}};
-    const float v_cache[3][2] = {{10, 0}, {0, 10}, {5, 5}};
+    const float k_rows[3][2] = {{1, 0}, {0, 1}, {1, 1}};
+    const float v_rows[3][2] = {{10, 0}, {0, 10}, {5, 5}};
+    uint16_t k16[3][2], v16[3][2];
+    for (int i = 0; i < 3; i++)
+        for (int d = 0; d < 2; d++) {
+            k16[i][d] = tm_f32_to_f16(k_rows[i][d]);
+            v16[i][d] = tm_f32_to_f16(v_rows[i][d]);
+        }
+    bool f16 = kv_type == TM_DTYPE_F16;
     const float q[3][4] = {{1, 0, 0, 1}, {1, 0, 0, 1}, {0, 0, 0, 0}};
-    float out[3][4], scores[2 * 3];
+    float out[3][4], scores[2 * 2 * 3];
     tm_err err = {0};
     tm_pool *pool = NULL;
     TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
@@ -73,10 +73,13 @@ static void test_attention_is_causal_and_grouped(void)
         return;
     tm_attn_args a = {.q = &q[0][0],
                       .q_stride = 4,
-                      .k_cache = &k_cache[0][0],
-                      .v_cache = &v_cache[0][0],
+                      .k_cache = f16 ? (const void *)&k16[0][0] : (const void *)&k_rows[0][0],
+                      .v_cache = f16 ? (const void *)&v16[0][0] : (const void *)&v_rows[0][0],
                       .kv_stride = 2,
                       .v_stride = 2,
+                      .kv_elem_bytes = f16 ? 2 : 4,
+                      .scores_fn = tm_attn_scores_ref(kv_type),
+                      .values_fn = tm_attn_values_ref(kv_type),
                       .out = &out[0][0],
                       .out_stride = 4,
                       .n_tokens = 3,
@@ -87,8 +90,7 @@ static void test_attention_is_causal_and_grouped(void)
                       .head_dim_v = 2,
                       .scale = 1.0f,
                       .scores = scores,
-                      .scores_per_thread = 3,
-                      .dot_f32 = dot};
+                      .scores_per_thread = 2 * 3};
     tm_attention(pool, &a);
     /* token 0 sees only position 0 */
     TM_CHECK_NEAR(out[0][0], 10, 1e-5);
@@ -103,6 +105,12 @@ static void test_attention_is_causal_and_grouped(void)
     TM_CHECK_NEAR(out[2][0], 15 / 3.0, 1e-5);
     TM_CHECK_NEAR(out[2][3], 15 / 3.0, 1e-5);
     tm_pool_free(pool);
+}
+
+static void test_attention_is_causal_and_grouped(void)
+{
+    check_attention(TM_DTYPE_F32);
+    check_attention(TM_DTYPE_F16);
 }
 
 int main(void)

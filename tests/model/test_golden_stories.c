@@ -100,6 +100,7 @@ static void greedy_case(int c, const char *kernels)
     TM_CHECK_OK(tm_model_load(g_model, &mp, &model, &err), &err);
     tm_session *s = NULL;
     tm_session_params sp = tm_session_params_default();
+    sp.kv_type = TM_KV_F32; /* the references were computed with an F32 cache */
     sp.n_threads = 2;
     if (model)
         TM_CHECK_OK(tm_session_create(model, &sp, &s, &err), &err);

@@ -23,6 +23,69 @@ static void *quantized_row(tm_dtype t, const float *x, int64_t n)
     return q;
 }
 
+/* Attention kernels over F32 and F16 cache rows: scores and value sums equal the
+ * reference's up to summation order, for head widths on and off the vector width, groups of
+ * 1 to 7 query heads, and strided rows. */
+static int check_attention(const char *name, const tm_kernels *k, const tm_kernels *ref,
+                           tm_rng *rng)
+{
+    static const int64_t dims[] = {64, 128, 80, 20};
+    static const int n_qs[] = {1, 3, 4, 7};
+    static const int64_t n_keys[] = {1, 37, 300};
+    const uint32_t types[] = {TM_DTYPE_F32, TM_DTYPE_F16};
+    int checks = 0;
+    for (size_t ti = 0; ti < 2; ti++) {
+        uint32_t t = types[ti];
+        size_t eb = t == TM_DTYPE_F16 ? 2 : 4;
+        for (size_t di = 0; di < TM_ARRAY_LEN(dims); di++)
+            for (size_t qi = 0; qi < TM_ARRAY_LEN(n_qs); qi++)
+                for (size_t ni = 0; ni < TM_ARRAY_LEN(n_keys); ni++) {
+                    int64_t dim = dims[di], n = n_keys[ni], stride = dim * 3; /* 3 kv heads */
+                    int n_q = n_qs[qi];
+                    float *rows = tm_malloc((size_t)(n * stride) * sizeof *rows);
+                    void *cache = tm_malloc((size_t)(n * stride) * eb);
+                    float *q = tm_malloc((size_t)(n_q * dim) * sizeof *q);
+                    float *w = tm_malloc((size_t)(n_q * n) * sizeof *w);
+                    float *s0 = tm_malloc((size_t)(n_q * n) * sizeof *s0);
+                    float *s1 = tm_malloc((size_t)(n_q * n) * sizeof *s1);
+                    float *o0 = tm_calloc((size_t)(n_q * dim), sizeof *o0);
+                    float *o1 = tm_calloc((size_t)(n_q * dim), sizeof *o1);
+                    fill(rng, rows, n * stride, 1.0f);
+                    fill(rng, q, n_q * dim, 1.0f);
+                    fill(rng, w, n_q * n, 1.0f / (float)n);
+                    if (t == TM_DTYPE_F16)
+                        for (int64_t i = 0; i < n * stride; i++)
+                            ((uint16_t *)cache)[i] = tm_f32_to_f16(rows[i]);
+                    else
+                        memcpy(cache, rows, (size_t)(n * stride) * sizeof *rows);
+                    const char *head = (const char *)cache + (size_t)dim * eb; /* kv head 1 */
+                    ref->attn_scores[t](n, dim, head, stride, q, dim, n_q, s0, n);
+                    k->attn_scores[t](n, dim, head, stride, q, dim, n_q, s1, n);
+                    ref->attn_values[t](n, dim, head, stride, w, n, n_q, o0, dim);
+                    k->attn_values[t](n, dim, head, stride, w, n, n_q, o1, dim);
+                    float es = 0, eo = 0;
+                    for (int64_t i = 0; i < n_q * n; i++)
+                        es = fmaxf(es, fabsf(s0[i] - s1[i]));
+                    for (int64_t i = 0; i < n_q * dim; i++)
+                        eo = fmaxf(eo, fabsf(o0[i] - o1[i]));
+                    TM_CHECK_MSG(es <= 1e-4f * (float)dim && eo <= 1e-5f,
+                                 "%s attention %s dim %lld n_q %d keys %lld: scores %.3g, "
+                                 "values %.3g from the reference",
+                                 name, tm_dtype_name(t), (long long)dim, n_q, (long long)n, es, eo);
+                    checks++;
+                    tm_free(rows);
+                    tm_free(cache);
+                    tm_free(q);
+                    tm_free(w);
+                    tm_free(s0);
+                    tm_free(s1);
+                    tm_free(o0);
+                    tm_free(o1);
+                }
+    }
+    return checks;
+}
+
 static void check_table(const char *name)
 {
     tm_cpu cpu;
@@ -119,7 +182,9 @@ static void check_table(const char *name)
         tm_free(a);
         tm_free(b);
     }
-    fprintf(stderr, "  %-6s %d dot checks, %d quantizer checks\n", name, n_dots, n_quants);
+    int n_attn = check_attention(name, &k, &ref, &rng);
+    fprintf(stderr, "  %-6s %d dot checks, %d quantizer checks, %d attention checks\n", name,
+            n_dots, n_quants, n_attn);
     tm_free(w);
     tm_free(x);
 }

@@ -16,6 +16,8 @@ void tm_kernels_init_ref(tm_kernels *k)
         k->vec_dot[t] = tr->vec_dot;
         k->quantize[t] = tr->quantize;
         k->to_float[t] = tr->to_float;
+        k->attn_scores[t] = tm_attn_scores_ref(t);
+        k->attn_values[t] = tm_attn_values_ref(t);
     }
 }
 

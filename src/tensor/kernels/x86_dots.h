@@ -17,6 +17,7 @@
 #include "isa.h"
 
 #include "../quant.h"
+#include "x86_attn.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -461,6 +462,7 @@ static void x86_fill_table(tm_kernels *k)
     k->vec_dot[TM_DTYPE_Q6_K] = x86_vec_dot_q6_k;
     k->quantize[TM_DTYPE_Q8_0] = x86_quantize_q8_0;
     k->quantize[TM_DTYPE_Q8_K] = x86_quantize_q8_k;
+    x86_attn_fill(k);
 }
 
 #endif

@@ -1,0 +1,65 @@
+/* Reference attention kernels over F32 and F16 cache rows (see tm_attn_scores_fn): plain
+ * loops, the meaning every SIMD version must reproduce up to summation order. */
+#include "tensor.h"
+
+#include "quant.h"
+
+static void scores_f32(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,
+                       int64_t q_stride, int n_q, float *s, int64_t s_stride)
+{
+    const float *kk = k;
+    for (int64_t j = 0; j < n; j++)
+        for (int g = 0; g < n_q; g++) {
+            float sum = 0;
+            for (int64_t d = 0; d < dim; d++)
+                sum += q[g * q_stride + d] * kk[j * k_stride + d];
+            s[g * s_stride + j] = sum;
+        }
+}
+
+static void scores_f16(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,
+                       int64_t q_stride, int n_q, float *s, int64_t s_stride)
+{
+    const uint16_t *kk = k;
+    for (int64_t j = 0; j < n; j++)
+        for (int g = 0; g < n_q; g++) {
+            float sum = 0;
+            for (int64_t d = 0; d < dim; d++)
+                sum += q[g * q_stride + d] * tm_f16_to_f32(kk[j * k_stride + d]);
+            s[g * s_stride + j] = sum;
+        }
+}
+
+static void values_f32(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,
+                       int64_t w_stride, int n_q, float *out, int64_t o_stride)
+{
+    const float *vv = v;
+    for (int64_t j = 0; j < n; j++)
+        for (int g = 0; g < n_q; g++) {
+            float wj = w[g * w_stride + j];
+            for (int64_t d = 0; d < dim; d++)
+                out[g * o_stride + d] += wj * vv[j * v_stride + d];
+        }
+}
+
+static void values_f16(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,
+                       int64_t w_stride, int n_q, float *out, int64_t o_stride)
+{
+    const uint16_t *vv = v;
+    for (int64_t j = 0; j < n; j++)
+        for (int g = 0; g < n_q; g++) {
+            float wj = w[g * w_stride + j];
+            for (int64_t d = 0; d < dim; d++)
+                out[g * o_stride + d] += wj * tm_f16_to_f32(vv[j * v_stride + d]);
+        }
+}
+
+tm_attn_scores_fn tm_attn_scores_ref(uint32_t type)
+{
+    return type == TM_DTYPE_F32 ? scores_f32 : type == TM_DTYPE_F16 ? scores_f16 : NULL;
+}
+
+tm_attn_values_fn tm_attn_values_ref(uint32_t type)
+{
+    return type == TM_DTYPE_F32 ? values_f32 : type == TM_DTYPE_F16 ? values_f16 : NULL;
+}
