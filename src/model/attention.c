@@ -24,28 +24,23 @@ static void attend_group(const tm_attn_args *a, int32_t t, int32_t kvh, float *s
         ((int64_t)first * a->v_stride + (int64_t)kvh * a->head_dim_v) * a->kv_elem_bytes;
     /* scores[g * n + j] for the group's query heads g */
     a->scores_fn(n, a->head_dim, k, a->kv_stride, q, a->head_dim, group, scores, n);
+    /* 1 / the softmax sum per query head (after the scores): values are summed unnormalised */
+    float *inv = scores + (int64_t)group * n;
     for (int32_t g = 0; g < group; g++) {
-        float *s = scores + g * n, max = -INFINITY;
-        for (int64_t j = 0; j < n; j++) {
-            float x = s[j] * a->scale;
-            if (a->softcap > 0)
-                x = a->softcap * tanhf(x / a->softcap);
-            s[j] = x;
-            if (x > max)
-                max = x;
+        float *s = scores + g * n, scale = a->scale;
+        if (a->softcap > 0) {
+            for (int64_t j = 0; j < n; j++)
+                s[j] = a->softcap * tanhf(s[j] * a->scale / a->softcap);
+            scale = 1.0f;
         }
-        double sum = 0;
-        for (int64_t j = 0; j < n; j++) {
-            s[j] = expf(s[j] - max);
-            sum += s[j];
-        }
-        float inv = (float)(1.0 / sum);
-        for (int64_t j = 0; j < n; j++)
-            s[j] *= inv;
+        inv[g] = 1.0f / a->exp_sum(s, n, scale);
     }
     float *out = a->out + t * a->out_stride + (int64_t)kvh * group * a->head_dim_v;
     memset(out, 0, (size_t)group * (size_t)a->head_dim_v * sizeof *out);
     a->values_fn(n, a->head_dim_v, v, a->v_stride, scores, n, group, out, a->head_dim_v);
+    for (int32_t g = 0; g < group; g++)
+        for (int32_t d = 0; d < a->head_dim_v; d++)
+            out[g * a->head_dim_v + d] *= inv[g];
 }
 
 typedef struct attn_job {

@@ -39,7 +39,7 @@ struct tm_net_state {
     float *rope_cs;          /* [n_batch][n_rot / 2][2] cos, sin */
     float *rope_cs_swa;      /* the same for sliding-window layers (their own base and scale) */
     int32_t *pos;            /* [n_batch] */
-    float *scores;           /* [n_threads][group * n_ctx] */
+    float *scores;           /* [n_threads][group * (n_ctx + 1)] */
     tm_matmul_scratch mm;
 };
 
@@ -121,7 +121,7 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     }
     st->rope_cs = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
     st->rope_cs_swa = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
-    st->scores = alloc_floats((int64_t)n_threads * (hp->n_head / hp->n_head_kv) * n_ctx, &ok);
+    st->scores = alloc_floats((int64_t)n_threads * (hp->n_head / hp->n_head_kv) * (n_ctx + 1), &ok);
     st->pos = tm_calloc((size_t)n_batch, sizeof *st->pos);
     if (!ok || !st->pos) {
         tm_net_state_free(st);
@@ -235,6 +235,7 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
         .kv_elem_bytes = eb,
         .scores_fn = kern->attn_scores[kv],
         .values_fn = kern->attn_values[kv],
+        .exp_sum = kern->exp_sum,
         .out = st->att,
         .out_stride = st->o_width,
         .n_tokens = n,
@@ -247,7 +248,7 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
         .softcap = hp->attn_softcap,
         .window = l->swa ? hp->n_swa : 0,
         .scores = st->scores,
-        .scores_per_thread = (int64_t)(hp->n_head / hp->n_head_kv) * st->n_ctx,
+        .scores_per_thread = (int64_t)(hp->n_head / hp->n_head_kv) * (st->n_ctx + 1),
     };
     tm_attention(st->pool, &a);
     matmul(st, &l->wo, st->att, n, st->h);

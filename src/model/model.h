@@ -151,6 +151,7 @@ typedef struct tm_attn_args {
     int64_t kv_elem_bytes; /* 4 (F32 cache) or 2 (F16) */
     tm_attn_scores_fn scores_fn;
     tm_attn_values_fn values_fn;
+    tm_exp_sum_fn exp_sum;
     float *out; /* [n_tokens][out_stride]: head h at h * head_dim_v */
     int64_t out_stride;
     int32_t n_tokens, pos0, n_head, n_head_kv, head_dim, head_dim_v;
@@ -158,7 +159,7 @@ typedef struct tm_attn_args {
     float softcap;             /* scores = softcap * tanh(scores / softcap); 0: none */
     int32_t window;            /* a query sees the window latest positions; 0: all */
     float *scores;             /* scratch [n_threads][scores_per_thread] */
-    int64_t scores_per_thread; /* >= (n_head / n_head_kv) * (pos0 + n_tokens) */
+    int64_t scores_per_thread; /* >= (n_head / n_head_kv) * (pos0 + n_tokens + 1) */
 } tm_attn_args;
 
 void tm_attention(tm_pool *pool, const tm_attn_args *a);

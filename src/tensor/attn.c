@@ -4,6 +4,8 @@
 
 #include "quant.h"
 
+#include <math.h>
+
 static void scores_f32(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,
                        int64_t q_stride, int n_q, float *s, int64_t s_stride)
 {
@@ -62,4 +64,17 @@ tm_attn_scores_fn tm_attn_scores_ref(uint32_t type)
 tm_attn_values_fn tm_attn_values_ref(uint32_t type)
 {
     return type == TM_DTYPE_F32 ? values_f32 : type == TM_DTYPE_F16 ? values_f16 : NULL;
+}
+
+float tm_exp_sum_ref(float *x, int64_t n, float scale)
+{
+    float max = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        max = fmaxf(max, scale * x[i]);
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = expf(scale * x[i] - max);
+        sum += x[i];
+    }
+    return (float)sum;
 }

@@ -199,6 +199,10 @@ typedef void (*tm_attn_scores_fn)(int64_t n, int64_t dim, const void *k, int64_t
 typedef void (*tm_attn_values_fn)(int64_t n, int64_t dim, const void *v, int64_t v_stride,
                                   const float *w, int64_t w_stride, int n_q, float *out,
                                   int64_t o_stride);
+/* The softmax's exponentials: x[i] = exp(scale * x[i] - max over j of scale * x[j]) in
+ * place; returns their sum (the caller divides). */
+typedef float (*tm_exp_sum_fn)(float *x, int64_t n, float scale);
+float tm_exp_sum_ref(float *x, int64_t n, float scale);
 /* The reference versions (attn.c); cache types other than F32 and F16 have none. */
 tm_attn_scores_fn tm_attn_scores_ref(uint32_t type);
 tm_attn_values_fn tm_attn_values_ref(uint32_t type);
@@ -211,6 +215,7 @@ typedef struct tm_kernels {
     tm_to_float_fn to_float[TM_DTYPE_COUNT];       /* dequantize */
     tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16 */
     tm_attn_values_fn attn_values[TM_DTYPE_COUNT];
+    tm_exp_sum_fn exp_sum;
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",

@@ -65,7 +65,7 @@ static void check_attention(uint32_t kv_type)
         }
     bool f16 = kv_type == TM_DTYPE_F16;
     const float q[3][4] = {{1, 0, 0, 1}, {1, 0, 0, 1}, {0, 0, 0, 0}};
-    float out[3][4], scores[2 * 2 * 3];
+    float out[3][4], scores[2 * 2 * (3 + 1)];
     tm_err err = {0};
     tm_pool *pool = NULL;
     TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
@@ -80,6 +80,7 @@ static void check_attention(uint32_t kv_type)
                       .kv_elem_bytes = f16 ? 2 : 4,
                       .scores_fn = tm_attn_scores_ref(kv_type),
                       .values_fn = tm_attn_values_ref(kv_type),
+                      .exp_sum = tm_exp_sum_ref,
                       .out = &out[0][0],
                       .out_stride = 4,
                       .n_tokens = 3,
@@ -90,7 +91,7 @@ static void check_attention(uint32_t kv_type)
                       .head_dim_v = 2,
                       .scale = 1.0f,
                       .scores = scores,
-                      .scores_per_thread = 2 * 3};
+                      .scores_per_thread = 2 * (3 + 1)};
     tm_attention(pool, &a);
     /* token 0 sees only position 0 */
     TM_CHECK_NEAR(out[0][0], 10, 1e-5);

@@ -83,6 +83,23 @@ static int check_attention(const char *name, const tm_kernels *k, const tm_kerne
                     tm_free(o1);
                 }
     }
+    /* the softmax exponentials: relative error against expf, over wide and narrow ranges */
+    for (int rep = 0; rep < 3; rep++) {
+        int64_t n = rep == 0 ? 1 : rep == 1 ? 37 : 4099;
+        float *a = tm_malloc((size_t)n * sizeof *a), *b = tm_malloc((size_t)n * sizeof *b);
+        fill(rng, a, n, rep == 2 ? 120.0f : 3.0f);
+        memcpy(b, a, (size_t)n * sizeof *a);
+        float sa = ref->exp_sum(a, n, 0.125f), sb = k->exp_sum(b, n, 0.125f);
+        float worst = 0;
+        for (int64_t i = 0; i < n; i++)
+            worst = fmaxf(worst, fabsf(a[i] - b[i]) / fmaxf(a[i], 1e-30f));
+        TM_CHECK_MSG(worst <= 1e-6f && fabsf(sa - sb) <= 1e-5f * sa,
+                     "%s exp_sum n %lld: worst relative error %.3g, sums %.9g vs %.9g", name,
+                     (long long)n, worst, sb, sa);
+        checks++;
+        tm_free(a);
+        tm_free(b);
+    }
     return checks;
 }
 
