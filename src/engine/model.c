@@ -43,6 +43,8 @@ tm_status tm_model_load(const char *path, const tm_model_params *params, tm_mode
         st = tm_gguf_open(path, &m->gguf, err);
     if (st == TM_OK)
         st = tm_net_load(m->gguf, &m->kernels, &m->net, err);
+    if (st == TM_OK) /* after the vocabulary's checks would be cheaper, but nothing reads it */
+        st = tm_net_pack(m->net, &m->kernels, tm_gguf_mapping(m->gguf), err);
     if (st == TM_OK)
         st = tm_model_vocab_load(m, err);
     if (st == TM_OK)

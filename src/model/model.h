@@ -89,6 +89,9 @@ typedef struct tm_net {
     tm_layer *layers;         /* [n_layer] */
     uint64_t n_params;
     uint64_t weight_bytes;
+    void **packed; /* buffers of the matrices tm_net_pack rewrote; owned */
+    int32_t n_packed;
+    uint64_t packed_bytes;
 } tm_net;
 
 typedef struct tm_net_params {
@@ -102,6 +105,11 @@ typedef struct tm_net_params {
  * and types the kernels cannot compute are errors naming the key or tensor. */
 tm_status tm_net_load(const tm_gguf *g, const tm_kernels *kernels, tm_net **out, tm_err *err);
 void tm_net_free(tm_net *net);
+/* Rewrites the layer matrices whose type the kernels have a packed GEMM for into the packed
+ * layout (tensor.h), in memory of the net's own, and releases their pages of map (may be
+ * NULL) so the file's copy stops counting. Matrices the kernels cannot pack stay as they
+ * are. Run once after tm_net_load, before any state is created. */
+tm_status tm_net_pack(tm_net *net, const tm_kernels *kernels, tm_mmap *map, tm_err *err);
 
 /* ---- per-sequence state and the forward pass (forward.c) --------------------------------- */
 

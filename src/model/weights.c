@@ -51,7 +51,11 @@ tm_status tm_weight_experts(const tm_gguf *g, const tm_kernels *k, int32_t layer
     uint64_t row_bytes = t->n_bytes / ((uint64_t)n_rows * (uint64_t)n_expert);
     for (int32_t e = 0; e < n_expert; e++)
         out[e] = (tm_mat){(const uint8_t *)t->data + (uint64_t)e * (uint64_t)n_rows * row_bytes,
-                          t->type, n_cols, n_rows, row_bytes};
+                          t->type,
+                          n_cols,
+                          n_rows,
+                          row_bytes,
+                          false};
     return TM_OK;
 }
 

@@ -9,7 +9,9 @@
 
 #include <string.h>
 
-#define ROW_TILE 16
+#define ROW_TILE        16
+#define GEMM_TOKEN_TILE 64
+static_assert(ROW_TILE % TM_PACK_ROWS == 0, "bands hold whole packed groups");
 
 typedef struct matmul_job {
     const tm_kernels *k;
@@ -22,6 +24,36 @@ typedef struct matmul_job {
     uint64_t act_row_bytes;
     tm_matmul_scratch *s;
 } matmul_job;
+
+/* packed weights: GEMM activation rows (pack.c), then 16-row groups through the GEMM */
+static void pack_act_task(void *arg, int ith, int nth)
+{
+    const matmul_job *job = arg;
+    tm_from_float_fn quantize = job->k->quantize[TM_DTYPE_Q8_0];
+    for (int64_t t = ith; t < job->n_tokens; t += nth)
+        tm_pack_act_quantize(quantize, job->x + t * job->w->n_cols, job->w->n_cols,
+                             (uint8_t *)job->s->act + t * job->act_row_bytes);
+}
+
+static void band(int64_t n_rows, int ith, int nth, int64_t *r0, int64_t *r1);
+
+static void gemm_task(void *arg, int ith, int nth)
+{
+    const matmul_job *job = arg;
+    const tm_mat *w = job->w;
+    tm_gemm_x16_fn gemm = job->k->gemm_x16[w->type];
+    int64_t r0, r1;
+    band(w->n_rows, ith, nth, &r0, &r1);
+    /* tokens in tiles whose activations stay in the core's L2 while the band's weights
+     * stream past once per tile */
+    for (int64_t t0 = 0; t0 < job->n_tokens; t0 += GEMM_TOKEN_TILE) {
+        int64_t nt = TM_MIN(GEMM_TOKEN_TILE, job->n_tokens - t0);
+        const uint8_t *act = (const uint8_t *)job->s->act + t0 * job->act_row_bytes;
+        for (int64_t r = r0; r < r1; r += TM_PACK_ROWS)
+            gemm(w->n_cols, (const uint8_t *)w->data + r * w->row_bytes, act, job->act_row_bytes,
+                 nt, job->y + t0 * job->y_stride + r, job->y_stride);
+    }
+}
 
 static void quantize_task(void *arg, int ith, int nth)
 {
@@ -82,7 +114,12 @@ static void dequant_dot_task(void *arg, int ith, int nth)
     int64_t r0, r1;
     band(w->n_rows, ith, nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
-        to_float((const uint8_t *)w->data + r * w->row_bytes, row, w->n_cols);
+        if (w->packed)
+            tm_pack_row_to_float(w->type,
+                                 (const uint8_t *)w->data + (r - r % TM_PACK_ROWS) * w->row_bytes,
+                                 (int)(r % TM_PACK_ROWS), w->n_cols, row);
+        else
+            to_float((const uint8_t *)w->data + r * w->row_bytes, row, w->n_cols);
         for (int64_t t = 0; t < job->n_tokens; t++)
             dot(w->n_cols, &job->y[t * job->y_stride + r], row, job->x + t * w->n_cols);
     }
@@ -114,6 +151,17 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
         view.act = (void *)x;
         job.s = &view;
         tm_pool_run(pool, dot_task, &job);
+        return;
+    }
+    if (w->packed) {
+        assert(k->gemm_x16[w->type] && w->n_rows % TM_PACK_ROWS == 0);
+        job.act_row_bytes = tm_pack_act_row_bytes(w->n_cols);
+        assert(job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
+        if (n_tokens == 1)
+            pack_act_task(&job, 0, 1);
+        else
+            tm_pool_run(pool, pack_act_task, &job);
+        tm_pool_run(pool, gemm_task, &job);
         return;
     }
     bool ok = tm_dtype_row_bytes(tr->act_type, w->n_cols, &job.act_row_bytes);

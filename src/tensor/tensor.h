@@ -207,6 +207,41 @@ float tm_exp_sum_ref(float *x, int64_t n, float scale);
 tm_attn_scores_fn tm_attn_scores_ref(uint32_t type);
 tm_attn_values_fn tm_attn_values_ref(uint32_t type);
 
+/* ---- packed weights (pack.c) ---------------------------------------------------------------
+ * Our own layout, into which a quantized matrix is rewritten at load when the kernel table
+ * has a GEMM for its type. Rows go in groups of TM_PACK_ROWS = 16; a group stores, for every
+ * block of 32 columns, its codes so that one 64-byte vector holds four consecutive codes of
+ * each of the 16 rows (the operand layout of vpdpbusd against one broadcast activation
+ * word), then all the groups' block scales after the codes. A group takes exactly the bytes
+ * of its 16 rows in the file, so packing costs no memory once the file's pages are released.
+ *
+ *   Q4_0 group: nb blocks of 256 bytes: vector v (v < 4), lane r, byte j = file byte qs[4v + j]
+ *               of row r (low nibble: column 4v + j, high nibble: column 16 + 4v + j);
+ *               then nb x 16 fp16 scales.
+ *   Q8_0 group: nb blocks of 512 bytes: vector g (g < 8), lane r, byte j = code [4g + j] of
+ *               row r plus 128 (unsigned); then nb x 16 fp16 scales.
+ *
+ * GEMM activations are one row per token: nb float scales, nb int32 negated sums of the codes,
+ * then the n int8 codes of the Q8_0 quantization (bit-identical to the Q8_0 activation
+ * blocks). */
+#define TM_PACK_ROWS 16
+/* The types with a packed layout. */
+bool tm_pack_supported(uint32_t type);
+/* Rewrites 16 consecutive rows (file layout, row_bytes each) into one packed group. */
+void tm_pack_group(uint32_t type, const void *rows, int64_t n_cols, void *group);
+/* Row r (< 16) of a packed group, dequantized (the float_activations path, tests). */
+void tm_pack_row_to_float(uint32_t type, const void *group, int r, int64_t n_cols, float *dst);
+/* Bytes of one GEMM activation row of n_cols inputs. */
+uint64_t tm_pack_act_row_bytes(int64_t n_cols);
+/* One GEMM activation row from floats; quantize_q8_0 is the table's Q8_0 quantizer. */
+void tm_pack_act_quantize(tm_from_float_fn quantize_q8_0, const float *x, int64_t n_cols,
+                          void *dst);
+
+/* y[t * y_stride + r] = dot(row r of a packed group, token t) for r < 16, t < n_tokens; act
+ * rows are act_stride bytes apart. */
+typedef void (*tm_gemm_x16_fn)(int64_t n_cols, const void *group, const void *act,
+                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride);
+
 typedef struct tm_kernels {
     const char *isa;                               /* "ref", "avx2", "avx512", ... */
     tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];         /* by weight type; NULL: not computable */
@@ -216,6 +251,7 @@ typedef struct tm_kernels {
     tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16 */
     tm_attn_values_fn attn_values[TM_DTYPE_COUNT];
     tm_exp_sum_fn exp_sum;
+    tm_gemm_x16_fn gemm_x16[TM_DTYPE_COUNT]; /* by weight type, on packed groups; NULL: none */
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",
@@ -230,10 +266,11 @@ int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap);
 
 typedef struct tm_mat { /* a weight matrix as stored in GGUF: n_rows rows of n_cols elements */
     const void *data;
-    uint32_t type;  /* tm_dtype with a vec_dot in the kernel table */
-    int64_t n_cols; /* ne[0]: the input dimension */
-    int64_t n_rows; /* ne[1]: the output dimension */
-    uint64_t row_bytes;
+    uint32_t type;      /* tm_dtype with a vec_dot in the kernel table */
+    int64_t n_cols;     /* ne[0]: the input dimension */
+    int64_t n_rows;     /* ne[1]: the output dimension */
+    uint64_t row_bytes; /* bytes per row in the file's layout (a packed group: 16 rows) */
+    bool packed;        /* rows are in packed groups (pack.c), n_rows a multiple of 16 */
 } tm_mat;
 
 /* Scratch for tm_matmul, sized once for the largest call (no allocation per token). */

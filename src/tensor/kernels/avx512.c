@@ -9,8 +9,10 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s)
 }
 
 #include "x86_dots.h"
+#include "x86_gemm.h"
 
 void tm_kernels_init_avx512(tm_kernels *k)
 {
     x86_fill_table(k);
+    x512_gemm_fill(k);
 }
