@@ -68,6 +68,10 @@ typedef struct tm_model_params {
     bool float_activations; /* default false. true: quantized weights are dequantized and
                                multiplied by float activations instead of 8-bit quantized ones:
                                slower, exact for the file's weights; for verification */
+    bool repack;            /* default true (false when the TM_REPACK environment variable is
+                               0): matrices the kernels have a GEMM for are rewritten at load
+                               into their SIMD layout, in private memory, and the file's pages
+                               released; false keeps every weight in the shared mapping */
 } tm_model_params;
 
 TM_API tm_model_params tm_model_params_default(void);

@@ -12,6 +12,8 @@ tm_model_params tm_model_params_default(void)
     p.use_mmap = true;
     p.kernels = tm_getenv("TM_KERNELS");
     p.float_activations = false;
+    const char *repack = tm_getenv("TM_REPACK");
+    p.repack = !(repack && strcmp(repack, "0") == 0);
     return p;
 }
 
@@ -43,7 +45,7 @@ tm_status tm_model_load(const char *path, const tm_model_params *params, tm_mode
         st = tm_gguf_open(path, &m->gguf, err);
     if (st == TM_OK)
         st = tm_net_load(m->gguf, &m->kernels, &m->net, err);
-    if (st == TM_OK) /* after the vocabulary's checks would be cheaper, but nothing reads it */
+    if (st == TM_OK && params->repack)
         st = tm_net_pack(m->net, &m->kernels, tm_gguf_mapping(m->gguf), err);
     if (st == TM_OK)
         st = tm_model_vocab_load(m, err);

@@ -155,12 +155,17 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
     }
     if (w->packed) {
         assert(k->gemm_x16[w->type] && w->n_rows % TM_PACK_ROWS == 0);
-        job.act_row_bytes = tm_pack_act_row_bytes(w->n_cols);
-        assert(job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
-        if (n_tokens == 1)
-            pack_act_task(&job, 0, 1);
+        bool q8_k = tm_pack_act_is_q8_k(w->type);
+        if (q8_k)
+            tm_dtype_row_bytes(TM_DTYPE_Q8_K, w->n_cols, &job.act_row_bytes);
         else
-            tm_pool_run(pool, pack_act_task, &job);
+            job.act_row_bytes = tm_pack_act_row_bytes(w->n_cols);
+        assert(job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
+        tm_task_fn act_task = q8_k ? quantize_task : pack_act_task;
+        if (n_tokens == 1)
+            act_task(&job, 0, 1);
+        else
+            tm_pool_run(pool, act_task, &job);
         tm_pool_run(pool, gemm_task, &job);
         return;
     }

@@ -1,13 +1,69 @@
 /* The packed weight layout (described in tensor.h): rewriting a group of 16 file rows, reading
  * a row back, and the activation rows the packed GEMM kernels take. Portable C: the layout is
  * ours, the kernels that read it live in kernels/. */
-#include "tensor.h"
+#include "quant.h"
 
 #include <string.h>
 
 bool tm_pack_supported(uint32_t type)
 {
-    return type == TM_DTYPE_Q4_0 || type == TM_DTYPE_Q8_0;
+    return type == TM_DTYPE_Q4_0 || type == TM_DTYPE_Q8_0 || type == TM_DTYPE_Q4_K ||
+           type == TM_DTYPE_Q6_K;
+}
+
+bool tm_pack_act_is_q8_k(uint32_t type)
+{
+    return type == TM_DTYPE_Q4_K || type == TM_DTYPE_Q6_K;
+}
+
+/* Q4_K: codes as the file's qs bytes in 4-byte chunks; the 6-bit scales and mins of the 16
+ * rows regrouped so that sub-block j's 16 values sit in 16 consecutive bytes. */
+static void pack_q4_k(const tm_block_q4_k *rows, int64_t nb, uint8_t *group)
+{
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *sb = group + b * 2304;
+        uint16_t *d = (uint16_t *)(sb + 2048), *dmin = d + 16;
+        uint8_t *lo_sc = sb + 2112, *lo_m = sb + 2176, *hi = sb + 2240;
+        for (int r = 0; r < TM_PACK_ROWS; r++) {
+            const tm_block_q4_k *blk = &rows[r * nb + b];
+            d[r] = blk->d;
+            dmin[r] = blk->dmin;
+            for (int p = 0; p < 32; p++)
+                memcpy(sb + p * 64 + r * 4, blk->qs + p * 4, 4);
+            uint8_t sc[8], m[8];
+            for (int j = 0; j < 8; j++)
+                tm_q4k_scale_min(j, blk->scales, &sc[j], &m[j]);
+            for (int jj = 0; jj < 4; jj++) {
+                lo_sc[jj * 16 + r] = (uint8_t)((sc[jj] & 15) | (sc[jj + 4] & 15) << 4);
+                lo_m[jj * 16 + r] = (uint8_t)((m[jj] & 15) | (m[jj + 4] & 15) << 4);
+                hi[jj * 16 + r] = (uint8_t)(sc[jj] >> 4 | (sc[jj + 4] >> 4) << 2 |
+                                            (m[jj] >> 4) << 4 | (m[jj + 4] >> 4) << 6);
+            }
+        }
+    }
+}
+
+/* Q6_K: the file's ql and qh bytes in 4-byte chunks, then d, then the group scales in pairs
+ * (2i, 2i + 1) side by side per row. */
+static void pack_q6_k(const tm_block_q6_k *rows, int64_t nb, uint8_t *group)
+{
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *sb = group + b * 3360;
+        uint16_t *d = (uint16_t *)(sb + 3072);
+        int8_t *sc = (int8_t *)(sb + 3104);
+        for (int r = 0; r < TM_PACK_ROWS; r++) {
+            const tm_block_q6_k *blk = &rows[r * nb + b];
+            for (int p = 0; p < 32; p++)
+                memcpy(sb + p * 64 + r * 4, blk->ql + p * 4, 4);
+            for (int q = 0; q < 16; q++)
+                memcpy(sb + 2048 + q * 64 + r * 4, blk->qh + q * 4, 4);
+            d[r] = blk->d;
+            for (int i = 0; i < 8; i++) {
+                sc[i * 32 + 2 * r] = blk->scales[2 * i];
+                sc[i * 32 + 2 * r + 1] = blk->scales[2 * i + 1];
+            }
+        }
+    }
 }
 
 static void pack_q4_0(const tm_block_q4_0 *rows, int64_t nb, uint8_t *group)
@@ -46,14 +102,66 @@ void tm_pack_group(uint32_t type, const void *rows, int64_t n_cols, void *group)
         pack_q4_0(rows, nb, group);
     else if (type == TM_DTYPE_Q8_0)
         pack_q8_0(rows, nb, group);
+    else if (type == TM_DTYPE_Q4_K)
+        pack_q4_k(rows, n_cols / TM_QK_K, group);
+    else if (type == TM_DTYPE_Q6_K)
+        pack_q6_k(rows, n_cols / TM_QK_K, group);
     else
         assert(!"tm_pack_group: type without a packed layout");
+}
+
+/* Row r of a packed K-quant group back in the file's block layout, one super-block at a time. */
+static void unpack_q4_k(const uint8_t *sb, int r, tm_block_q4_k *blk)
+{
+    const uint16_t *d = (const uint16_t *)(sb + 2048);
+    blk->d = d[r];
+    blk->dmin = d[16 + r];
+    for (int p = 0; p < 32; p++)
+        memcpy(blk->qs + p * 4, sb + p * 64 + r * 4, 4);
+    uint8_t sc[8], m[8];
+    for (int jj = 0; jj < 4; jj++) {
+        uint8_t ls = sb[2112 + jj * 16 + r], lm = sb[2176 + jj * 16 + r];
+        uint8_t h = sb[2240 + jj * 16 + r];
+        sc[jj] = (uint8_t)((ls & 15) | (h & 3) << 4);
+        sc[jj + 4] = (uint8_t)((ls >> 4) | (h >> 2 & 3) << 4);
+        m[jj] = (uint8_t)((lm & 15) | (h >> 4 & 3) << 4);
+        m[jj + 4] = (uint8_t)((lm >> 4) | (h >> 6) << 4);
+    }
+    tm_q4k_pack_scales(sc, m, blk->scales);
+}
+
+static void unpack_q6_k(const uint8_t *sb, int r, tm_block_q6_k *blk)
+{
+    for (int p = 0; p < 32; p++)
+        memcpy(blk->ql + p * 4, sb + p * 64 + r * 4, 4);
+    for (int q = 0; q < 16; q++)
+        memcpy(blk->qh + q * 4, sb + 2048 + q * 64 + r * 4, 4);
+    blk->d = ((const uint16_t *)(sb + 3072))[r];
+    for (int i = 0; i < 8; i++) {
+        blk->scales[2 * i] = (int8_t)sb[3104 + i * 32 + 2 * r];
+        blk->scales[2 * i + 1] = (int8_t)sb[3104 + i * 32 + 2 * r + 1];
+    }
 }
 
 void tm_pack_row_to_float(uint32_t type, const void *group, int r, int64_t n_cols, float *dst)
 {
     int64_t nb = n_cols / 32;
     const uint8_t *g = group;
+    if (type == TM_DTYPE_Q4_K || type == TM_DTYPE_Q6_K) {
+        const tm_type_traits *tr = tm_type_traits_get(type);
+        for (int64_t b = 0; b < n_cols / TM_QK_K; b++, dst += TM_QK_K) {
+            if (type == TM_DTYPE_Q4_K) {
+                tm_block_q4_k blk;
+                unpack_q4_k(g + b * 2304, r, &blk);
+                tr->to_float(&blk, dst, TM_QK_K);
+            } else {
+                tm_block_q6_k blk;
+                unpack_q6_k(g + b * 3360, r, &blk);
+                tr->to_float(&blk, dst, TM_QK_K);
+            }
+        }
+        return;
+    }
     if (type == TM_DTYPE_Q4_0) {
         const uint16_t *d = (const uint16_t *)(g + nb * 256);
         for (int64_t b = 0; b < nb; b++, dst += 32) {

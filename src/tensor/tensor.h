@@ -220,8 +220,17 @@ tm_attn_values_fn tm_attn_values_ref(uint32_t type);
  *               then nb x 16 fp16 scales.
  *   Q8_0 group: nb blocks of 512 bytes: vector g (g < 8), lane r, byte j = code [4g + j] of
  *               row r plus 128 (unsigned); then nb x 16 fp16 scales.
+ *   Q4_K group: per super-block of 256 columns, 2304 bytes: 32 vectors, vector p lane r byte
+ *               j = qs[4p + j] of row r; d[16], dmin[16] (fp16); the 6-bit scales sc and mins
+ *               m of sub-block j (< 8) for the 16 rows: 64 bytes of low nibbles of sc
+ *               (byte 16jj + r: sc[jj] | sc[jj + 4] << 4), 64 of m, 64 of the high bits
+ *               (sc[jj], sc[jj + 4], m[jj], m[jj + 4] in bit pairs 0, 2, 4, 6).
+ *   Q6_K group: per super-block, 3360 bytes: 32 vectors of ql (vector p: ql[4p + j]), 16 of
+ *               qh (vector q: qh[4q + j]), d[16], then the group scales in pairs: byte
+ *               32i + 2r: scales[2i] of row r, 32i + 2r + 1: scales[2i + 1].
  *
- * GEMM activations are one row per token: nb float scales, nb int32 negated sums of the codes,
+ * K-quant GEMMs take the plain Q8_K activation rows. Other GEMM activations are one row per
+ * token: nb float scales, nb int32 negated sums of the codes,
  * then the n int8 codes of the Q8_0 quantization (bit-identical to the Q8_0 activation
  * blocks). */
 #define TM_PACK_ROWS 16
@@ -231,6 +240,8 @@ bool tm_pack_supported(uint32_t type);
 void tm_pack_group(uint32_t type, const void *rows, int64_t n_cols, void *group);
 /* Row r (< 16) of a packed group, dequantized (the float_activations path, tests). */
 void tm_pack_row_to_float(uint32_t type, const void *group, int r, int64_t n_cols, float *dst);
+/* Whether a packed type's GEMM takes Q8_K activation rows (else the rows below). */
+bool tm_pack_act_is_q8_k(uint32_t type);
 /* Bytes of one GEMM activation row of n_cols inputs. */
 uint64_t tm_pack_act_row_bytes(int64_t n_cols);
 /* One GEMM activation row from floats; quantize_q8_0 is the table's Q8_0 quantizer. */

@@ -103,22 +103,42 @@ static int check_attention(const char *name, const tm_kernels *k, const tm_kerne
     return checks;
 }
 
+/* The sum of the magnitudes of a dot's terms: what float summation order can change is a
+ * small multiple of the float epsilon times this. */
+static float dot_magnitude(const tm_kernels *ref, uint32_t wt, const void *w, tm_dtype xt,
+                           const void *x, int64_t n)
+{
+    float *a = tm_malloc((size_t)n * sizeof *a), *b = tm_malloc((size_t)n * sizeof *b);
+    ref->to_float[wt](w, a, n);
+    ref->to_float[xt](x, b, n);
+    float m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m += fabsf(a[i] * b[i]);
+    tm_free(a);
+    tm_free(b);
+    return m;
+}
+
 /* Packed-weight GEMM: 32 rows of random weights packed in groups of 16, against the
  * reference dot of each file row with each token's Q8_0 activations, for token counts
  * around the kernels' pass width; packed rows read back equal the file rows exactly. */
 static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *ref, tm_rng *rng)
 {
-    static const int64_t widths[] = {32, 96, 2048};
+    static const int64_t widths[] = {32, 96, 2048}, k_widths[] = {256, 768, 2048};
     int checks = 0;
     for (uint32_t type = 0; type < TM_DTYPE_COUNT; type++) {
         if (!k->gemm_x16[type])
             continue;
         TM_CHECK(tm_pack_supported(type));
+        bool q8_k = tm_pack_act_is_q8_k(type);
+        tm_dtype act_type = q8_k ? TM_DTYPE_Q8_K : TM_DTYPE_Q8_0;
         for (size_t wi = 0; wi < TM_ARRAY_LEN(widths); wi++) {
-            int64_t n = widths[wi], n_rows = 32, max_t = 19;
+            int64_t n = q8_k ? k_widths[wi] : widths[wi], n_rows = 32, max_t = 19;
             uint64_t row_bytes = 0, q8_bytes = 0, act_bytes = tm_pack_act_row_bytes(n);
             tm_dtype_row_bytes(type, n, &row_bytes);
-            tm_dtype_row_bytes(TM_DTYPE_Q8_0, n, &q8_bytes);
+            tm_dtype_row_bytes(act_type, n, &q8_bytes);
+            if (q8_k) /* K-quant GEMMs read the Q8_K rows themselves */
+                act_bytes = q8_bytes;
             float *f = tm_malloc((size_t)(n * (n_rows + max_t)) * sizeof *f);
             uint8_t *rows = tm_malloc((size_t)(row_bytes * n_rows));
             uint8_t *packed = tm_malloc((size_t)(row_bytes * n_rows));
@@ -143,8 +163,11 @@ static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *r
                 const float *xt = f + (n_rows + t) * n;
                 if (t == 3) /* a token of exact zeros */
                     memset((void *)xt, 0, (size_t)n * sizeof *xt);
-                tm_pack_act_quantize(k->quantize[TM_DTYPE_Q8_0], xt, n, act + t * act_bytes);
-                ref->quantize[TM_DTYPE_Q8_0](xt, q8 + t * q8_bytes, n);
+                if (q8_k)
+                    k->quantize[TM_DTYPE_Q8_K](xt, act + t * act_bytes, n);
+                else
+                    tm_pack_act_quantize(k->quantize[TM_DTYPE_Q8_0], xt, n, act + t * act_bytes);
+                ref->quantize[act_type](xt, q8 + t * q8_bytes, n);
             }
             static const int64_t counts[] = {1, 2, 7, 8, 9, 19};
             for (size_t ci = 0; ci < TM_ARRAY_LEN(counts); ci++) {
@@ -157,7 +180,9 @@ static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *r
                         float want = 0;
                         ref->vec_dot[type](n, &want, rows + r * row_bytes, q8 + t * q8_bytes);
                         float got = y[t * n_rows + r];
-                        TM_CHECK_MSG(fabsf(got - want) <= 1e-5f * (fabsf(want) + (float)n),
+                        float mag = dot_magnitude(ref, type, rows + r * row_bytes, act_type,
+                                                  q8 + t * q8_bytes, n);
+                        TM_CHECK_MSG(fabsf(got - want) <= 2e-6f * mag + 1e-30f,
                                      "%s gemm %s n=%lld tokens=%lld row %lld token %lld: %.9g "
                                      "vs reference %.9g",
                                      name, tm_dtype_name(type), (long long)n, (long long)n_t,

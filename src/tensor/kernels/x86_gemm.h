@@ -15,7 +15,8 @@
 
 #include <immintrin.h>
 
-#define GEMM_TOKENS 8 /* tokens per pass: 8 float sums + 8 weight vectors fit the registers */
+#define GEMM_PREFETCH 2048 /* bytes ahead of the weights being read, when decoding */
+#define GEMM_TOKENS   8    /* tokens per pass: 8 float sums + 8 weight vectors fit the registers */
 
 typedef struct gemm_act {
     const float *d;         /* [nb] scales */
@@ -37,6 +38,32 @@ static inline __m512i bcast_word(const uint8_t *p)
     return _mm512_set1_epi32(v);
 }
 
+/* With few tokens, one token's eight vpdpbusd in a row would wait on each other's latency:
+ * they are spread over independent partial sums, added at the end. */
+#define GEMM_CHAINS(n_t) ((n_t) <= 2 ? 4 : (n_t) <= 4 ? 2 : 1)
+
+/* s[t] = init[t] + sum over words g < n_w of w[g] . (activation word g of token t), where
+ * token t's words start at x[t] + 4 g. */
+static inline __attribute__((always_inline)) void
+dot_words(const int n_t, const int n_w, const __m512i *w, const uint8_t *const *x, __m512i *s)
+{
+    const int n_c = GEMM_CHAINS(n_t);
+    __m512i part[GEMM_TOKENS][4];
+    for (int t = 0; t < n_t; t++)
+        for (int c = 0; c < n_c; c++)
+            part[t][c] = c == 0 ? s[t] : _mm512_setzero_si512();
+    for (int g = 0; g < n_w; g++)
+        for (int t = 0; t < n_t; t++)
+            part[t][g % n_c] =
+                _mm512_dpbusd_epi32(part[t][g % n_c], w[g], bcast_word(x[t] + 4 * g));
+    for (int t = 0; t < n_t; t++) {
+        __m512i sum = part[t][0];
+        for (int c = 1; c < n_c; c++)
+            sum = _mm512_add_epi32(sum, part[t][c]);
+        s[t] = sum;
+    }
+}
+
 static inline __attribute__((always_inline)) void
 gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uint8_t *codes,
               const uint16_t *scales, const uint8_t *act, uint64_t act_stride, float *y,
@@ -53,6 +80,9 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
         __m512i w[8];
         if (offset_shift == 3) { /* Q4_0: four vectors of nibble pairs */
             const uint8_t *qs = codes + b * 256;
+            if (n_t <= 2) /* decode streams the weights: ask for them early */
+                for (int v = 0; v < 4; v++)
+                    _mm_prefetch((const char *)(qs + GEMM_PREFETCH + v * 64), _MM_HINT_T0);
             for (int v = 0; v < 4; v++) {
                 __m512i p = _mm512_loadu_si512(qs + v * 64);
                 w[v] = _mm512_and_si512(p, low);
@@ -60,6 +90,9 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
             }
         } else { /* Q8_0 */
             const uint8_t *qs = codes + b * 512;
+            if (n_t <= 2)
+                for (int g = 0; g < 8; g++)
+                    _mm_prefetch((const char *)(qs + GEMM_PREFETCH + g * 64), _MM_HINT_T0);
             for (int g = 0; g < 8; g++)
                 w[g] = _mm512_loadu_si512(qs + g * 64);
         }
@@ -68,9 +101,10 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
         __m512i s[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++) /* the offset's share: -offset x sum, a shift */
             s[t] = _mm512_slli_epi32(_mm512_set1_epi32(a[t].neg_sum[b]), offset_shift);
-        for (int g = 0; g < 8; g++)
-            for (int t = 0; t < n_t; t++)
-                s[t] = _mm512_dpbusd_epi32(s[t], w[g], bcast_word(a[t].q + b * 32 + 4 * g));
+        const uint8_t *xw[GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++)
+            xw[t] = a[t].q + b * 32;
+        dot_words(n_t, 8, w, xw, s);
         for (int t = 0; t < n_t; t++) {
             __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(a[t].d[b]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), scale, acc[t]);
@@ -125,10 +159,209 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
 GEMM_X16_DEFINE(x512_gemm_x16_q4_0, 3, 256) /* offset 8 */
 GEMM_X16_DEFINE(x512_gemm_x16_q8_0, 7, 512) /* offset 128 */
 
+/* ---- K-quants x Q8_K ---------------------------------------------------------------------
+ * A Q8_K activation block: float d at byte 0, 256 codes at 4, 16 int16 sums of 16 at 260. */
+static inline const uint8_t *q8k_block(const uint8_t *row, int64_t b)
+{
+    return row + b * sizeof(tm_block_q8_k);
+}
+
+static inline float q8k_d(const uint8_t *blk)
+{
+    float d;
+    memcpy(&d, blk, sizeof d);
+    return d;
+}
+
+/* Q4_K, sub-block by sub-block: the eight words of sub-block j for every token, then its
+ * scale d * sc[j] for the 16 rows. The mins' share, dmin * m[j] * sum of the sub-block's
+ * activation codes, is one vpdpwssd per token and sub-block against the Q8_K sums of 16
+ * taken in pairs, with m[j] in both halves of each lane. */
+static inline __attribute__((always_inline)) void
+gemm_q4_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uint8_t *act,
+               uint64_t act_stride, float *y, int64_t y_stride)
+{
+    __m512 acc[GEMM_TOKENS];
+    for (int t = 0; t < n_t; t++)
+        acc[t] = _mm512_setzero_ps();
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m128i low128 = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(3);
+    for (int64_t b = 0; b < nsb; b++) {
+        const uint8_t *sb = group + b * 2304;
+        if (n_t <= 2) /* decode streams the weights: two super-blocks ahead */
+            for (int l = 0; l < 2304; l += 64)
+                _mm_prefetch((const char *)(sb + 2 * 2304 + l), _MM_HINT_T0);
+        const uint8_t *xb[GEMM_TOKENS];
+        float dx[GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++) {
+            xb[t] = q8k_block(act + (uint64_t)t * act_stride, b);
+            dx[t] = q8k_d(xb[t]);
+        }
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 2048)));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 2080)));
+        __m512i mins[GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++)
+            mins[t] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; j++) {
+            int jj = j & 3, up = j >> 2;
+            __m128i ls = _mm_loadu_si128((const __m128i *)(sb + 2112 + jj * 16));
+            __m128i lm = _mm_loadu_si128((const __m128i *)(sb + 2176 + jj * 16));
+            __m128i hb = _mm_loadu_si128((const __m128i *)(sb + 2240 + jj * 16));
+            if (up) {
+                ls = _mm_srli_epi16(ls, 4);
+                lm = _mm_srli_epi16(lm, 4);
+                hb = _mm_srli_epi16(hb, 2);
+            }
+            __m128i sc =
+                _mm_or_si128(_mm_and_si128(ls, low128), _mm_slli_epi16(_mm_and_si128(hb, two), 4));
+            __m128i m = _mm_or_si128(_mm_and_si128(lm, low128),
+                                     _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 4), two), 4));
+            __m512 dsc = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)));
+            __m512i m32 = _mm512_cvtepu8_epi32(m);
+            __m512i mpair = _mm512_or_si512(m32, _mm512_slli_epi32(m32, 16));
+            /* sub-block j: low nibbles of vectors 8(j/2).. for even j, high ones for odd */
+            const uint8_t *qs = sb + (j >> 1) * 8 * 64;
+            __m512i w[8];
+            for (int g = 0; g < 8; g++) {
+                __m512i p = _mm512_loadu_si512(qs + g * 64);
+                w[g] = _mm512_and_si512((j & 1) ? _mm512_srli_epi16(p, 4) : p, low);
+            }
+            __m512i s[GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                s[t] = _mm512_setzero_si512();
+            const uint8_t *xw[GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                xw[t] = xb[t] + 4 + j * 32;
+            dot_words(n_t, 8, w, xw, s);
+            for (int t = 0; t < n_t; t++) {
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]),
+                                         _mm512_mul_ps(dsc, _mm512_set1_ps(dx[t])), acc[t]);
+                mins[t] = _mm512_dpwssd_epi32(mins[t], mpair, bcast_word(xb[t] + 260 + j * 4));
+            }
+        }
+        for (int t = 0; t < n_t; t++)
+            acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins[t]),
+                                      _mm512_mul_ps(dmin, _mm512_set1_ps(dx[t])), acc[t]);
+    }
+    for (int t = 0; t < n_t; t++)
+        _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+/* Q6_K, group of 16 columns by group: four words of 6-bit codes rebuilt from a nibble and a
+ * bit pair, their sums scaled by d * scales[g]. The codes' offset of 32 comes out once per
+ * super-block: 32 x sum over g of scales[g] x (sum of the group's activation codes), 8
+ * vpdpwssd per token against the scale pairs and the Q8_K sums of 16. */
+static inline __attribute__((always_inline)) void
+gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uint8_t *act,
+               uint64_t act_stride, float *y, int64_t y_stride)
+{
+    __m512 acc[GEMM_TOKENS];
+    for (int t = 0; t < n_t; t++)
+        acc[t] = _mm512_setzero_ps();
+    const __m512i low = _mm512_set1_epi8(0x0F), pair = _mm512_set1_epi8(0x30);
+    for (int64_t b = 0; b < nsb; b++) {
+        const uint8_t *sb = group + b * 3360;
+        if (n_t <= 2)
+            for (int l = 0; l < 3360; l += 64)
+                _mm_prefetch((const char *)(sb + 2 * 3360 + l), _MM_HINT_T0);
+        const uint8_t *xb[GEMM_TOKENS];
+        float dx[GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++) {
+            xb[t] = q8k_block(act + (uint64_t)t * act_stride, b);
+            dx[t] = q8k_d(xb[t]);
+        }
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 3072)));
+        __m512i offs[GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++)
+            offs[t] = _mm512_setzero_si512();
+        for (int g = 0; g < 16; g++) {
+            __m512i sp = _mm512_cvtepi8_epi16(
+                _mm256_loadu_si256((const __m256i *)(sb + 3104 + (g >> 1) * 32)));
+            __m512i sc32 = (g & 1) ? _mm512_srai_epi32(sp, 16)
+                                   : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
+            __m512 dsc = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(sc32));
+            __m512i w[4];
+            for (int k = 0; k < 4; k++) {
+                int G = 4 * g + k, hh = G >> 5, G1 = G & 31;
+                int pv = 16 * hh + (G1 & 15), qv = 8 * hh + (G1 & 7), shift = 2 * (G1 >> 3);
+                __m512i p = _mm512_loadu_si512(sb + pv * 64);
+                __m512i nib = _mm512_and_si512(G1 >= 16 ? _mm512_srli_epi16(p, 4) : p, low);
+                __m512i q = _mm512_loadu_si512(sb + 2048 + qv * 64);
+                /* bit pair `shift` of each byte moved to bits 4-5 */
+                __m512i hi =
+                    shift <= 4 ? _mm512_slli_epi16(q, 4 - shift) : _mm512_srli_epi16(q, shift - 4);
+                w[k] = _mm512_or_si512(nib, _mm512_and_si512(hi, pair));
+            }
+            __m512i s[GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                s[t] = _mm512_setzero_si512();
+            const uint8_t *xw[GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                xw[t] = xb[t] + 4 + g * 16;
+            dot_words(n_t, 4, w, xw, s);
+            for (int t = 0; t < n_t; t++)
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]),
+                                         _mm512_mul_ps(dsc, _mm512_set1_ps(dx[t])), acc[t]);
+            if (g & 1)
+                for (int t = 0; t < n_t; t++)
+                    offs[t] =
+                        _mm512_dpwssd_epi32(offs[t], sp, bcast_word(xb[t] + 260 + (g - 1) * 2));
+        }
+        for (int t = 0; t < n_t; t++) /* minus 32 x d x dx x sum of scale x group sum */
+            acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(_mm512_slli_epi32(offs[t], 5)),
+                                      _mm512_mul_ps(dw, _mm512_set1_ps(dx[t])), acc[t]);
+    }
+    for (int t = 0; t < n_t; t++)
+        _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+#define GEMM_K_DEFINE(name, pass)                                                             \
+    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
+                     int64_t n_tokens, float *y, int64_t y_stride)                            \
+    {                                                                                         \
+        int64_t nsb = n_cols / TM_QK_K, t = 0;                                                \
+        const uint8_t *x = act;                                                               \
+        for (; t + GEMM_TOKENS <= n_tokens; t += GEMM_TOKENS)                                 \
+            pass(GEMM_TOKENS, nsb, group, x + t * act_stride, act_stride, y + t * y_stride,   \
+                 y_stride);                                                                   \
+        const uint8_t *xt = x + t * act_stride;                                               \
+        float *yt = y + t * y_stride;                                                         \
+        switch (n_tokens - t) {                                                               \
+        case 1:                                                                               \
+            pass(1, nsb, group, xt, act_stride, yt, y_stride);                                \
+            break;                                                                            \
+        case 2:                                                                               \
+            pass(2, nsb, group, xt, act_stride, yt, y_stride);                                \
+            break;                                                                            \
+        case 3:                                                                               \
+            pass(3, nsb, group, xt, act_stride, yt, y_stride);                                \
+            break;                                                                            \
+        case 4:                                                                               \
+            pass(4, nsb, group, xt, act_stride, yt, y_stride);                                \
+            break;                                                                            \
+        case 5:                                                                               \
+            pass(5, nsb, group, xt, act_stride, yt, y_stride);                                \
+            break;                                                                            \
+        case 6:                                                                               \
+            pass(6, nsb, group, xt, act_stride, yt, y_stride);                                \
+            break;                                                                            \
+        case 7:                                                                               \
+            pass(7, nsb, group, xt, act_stride, yt, y_stride);                                \
+            break;                                                                            \
+        default:                                                                              \
+            break;                                                                            \
+        }                                                                                     \
+    }
+
+GEMM_K_DEFINE(x512_gemm_x16_q4_k, gemm_q4_k_pass)
+GEMM_K_DEFINE(x512_gemm_x16_q6_k, gemm_q6_k_pass)
+
 static void x512_gemm_fill(tm_kernels *k)
 {
     k->gemm_x16[TM_DTYPE_Q4_0] = x512_gemm_x16_q4_0;
     k->gemm_x16[TM_DTYPE_Q8_0] = x512_gemm_x16_q8_0;
+    k->gemm_x16[TM_DTYPE_Q4_K] = x512_gemm_x16_q4_k;
+    k->gemm_x16[TM_DTYPE_Q6_K] = x512_gemm_x16_q6_k;
 }
 
 #endif
