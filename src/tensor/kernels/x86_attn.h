@@ -1,8 +1,9 @@
-/* x86 attention kernels over F32 and F16 KV cache rows (see tm_attn_scores_fn), on 256-bit
+/* x86 attention kernels over F32, F16 and Q8_0 KV cache rows (see tm_attn_scores_fn), on 256-bit
  * vectors, included by x86_dots.h (so compiled for AVX2 and for AVX-512). A key or value row
  * is loaded (and for F16 converted) once for up to four query heads of its group: grouped-
  * query attention reads the cache once per kv head, not once per query head. Rows whose
- * width is not a multiple of 8 take the reference. */
+ * width is not a multiple of 8 take the reference. Q8_0 rows (width a multiple of 32) are
+ * dequantized as they are read: half the bytes of F16 for one multiply more per vector. */
 #ifndef TM_KERNELS_X86_ATTN_H
 #define TM_KERNELS_X86_ATTN_H
 
@@ -24,13 +25,13 @@ static inline float hsum8(__m256 v)
 }
 
 /* One body for both row types: LOAD8(row, d) gives 8 floats of a row. */
-#define X86_ATTN_SCORES(name, elem, LOAD8)                                                         \
+#define X86_ATTN_SCORES(name, elem, ROW, LOAD8)                                                    \
     static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,      \
                      int64_t q_stride, int n_q, float *s, int64_t s_stride)                        \
     {                                                                                              \
         const elem *kk = k;                                                                        \
         for (int64_t j = 0; j < n; j++) {                                                          \
-            const elem *row = kk + j * k_stride;                                                   \
+            const elem *row = ROW(kk, j, k_stride);                                                \
             int g = 0;                                                                             \
             for (; g + 4 <= n_q; g += 4) {                                                         \
                 const float *q0 = q + g * q_stride;                                                \
@@ -57,13 +58,13 @@ static inline float hsum8(__m256 v)
         }                                                                                          \
     }
 
-#define X86_ATTN_VALUES(name, elem, LOAD8)                                                    \
+#define X86_ATTN_VALUES(name, elem, ROW, LOAD8)                                               \
     static void name(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w, \
                      int64_t w_stride, int n_q, float *out, int64_t o_stride)                 \
     {                                                                                         \
         const elem *vv = v;                                                                   \
         for (int64_t j = 0; j < n; j++) {                                                     \
-            const elem *row = vv + j * v_stride;                                              \
+            const elem *row = ROW(vv, j, v_stride);                                           \
             for (int64_t d = 0; d < dim; d += 8) {                                            \
                 __m256 x = LOAD8(row, d);                                                     \
                 for (int g = 0; g < n_q; g++) {                                               \
@@ -75,13 +76,30 @@ static inline float hsum8(__m256 v)
         }                                                                                     \
     }
 
-#define LOAD8_F32(row, d) _mm256_loadu_ps((row) + (d))
-#define LOAD8_F16(row, d) load8_f16((row) + (d))
+/* Row j of a cache: plain types by element, Q8_0 by its blocks of 32 (34 bytes). */
+#define ROW_PLAIN(base, j, stride) ((base) + (j) * (stride))
+#define ROW_Q8_0(base, j, stride)  ((base) + (j) * ((stride) / 32) * 34)
 
-X86_ATTN_SCORES(x86_attn_scores_f32_8, float, LOAD8_F32)
-X86_ATTN_SCORES(x86_attn_scores_f16_8, uint16_t, LOAD8_F16)
-X86_ATTN_VALUES(x86_attn_values_f32_8, float, LOAD8_F32)
-X86_ATTN_VALUES(x86_attn_values_f16_8, uint16_t, LOAD8_F16)
+/* 8 values of a Q8_0 row from element d (d % 8 == 0): the codes times their block's scale. */
+static inline __m256 load8_q8_0(const uint8_t *row, int64_t d)
+{
+    const uint8_t *blk = row + d / 32 * 34;
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 2 + d % 32)));
+    return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(h)), _mm256_cvtepi32_ps(c));
+}
+
+#define LOAD8_F32(row, d)  _mm256_loadu_ps((row) + (d))
+#define LOAD8_F16(row, d)  load8_f16((row) + (d))
+#define LOAD8_Q8_0(row, d) load8_q8_0((row), (d))
+
+X86_ATTN_SCORES(x86_attn_scores_f32_8, float, ROW_PLAIN, LOAD8_F32)
+X86_ATTN_SCORES(x86_attn_scores_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
+X86_ATTN_SCORES(x86_attn_scores_q8_0_8, uint8_t, ROW_Q8_0, LOAD8_Q8_0)
+X86_ATTN_VALUES(x86_attn_values_f32_8, float, ROW_PLAIN, LOAD8_F32)
+X86_ATTN_VALUES(x86_attn_values_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
+X86_ATTN_VALUES(x86_attn_values_q8_0_8, uint8_t, ROW_Q8_0, LOAD8_Q8_0)
 
 #if defined(__AVX512F__)
 /* AVX-512: four keys against up to four query heads per step, sixteen dot products reduced
@@ -111,7 +129,7 @@ static inline __m512 reduce16(const __m512 v[16])
                          _mm512_shuffle_f32x4(d01, d23, 0xDD));
 }
 
-#define X512_ATTN_SCORES(name, elem, LOAD16)                                                    \
+#define X512_ATTN_SCORES(name, elem, ROW, LOAD16)                                               \
     static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,   \
                      int64_t q_stride, int n_q, float *s, int64_t s_stride)                     \
     {                                                                                           \
@@ -127,10 +145,10 @@ static inline __m512 reduce16(const __m512 v[16])
                 for (int i = 0; i < 16; i++)                                                    \
                     acc[i] = _mm512_setzero_ps();                                               \
                 for (int64_t d = 0; d < dim; d += 16) {                                         \
-                    __m512 k0 = LOAD16(kk + j * k_stride, d);                                   \
-                    __m512 k1 = LOAD16(kk + (j + 1) * k_stride, d);                             \
-                    __m512 k2 = LOAD16(kk + (j + 2) * k_stride, d);                             \
-                    __m512 k3 = LOAD16(kk + (j + 3) * k_stride, d);                             \
+                    __m512 k0 = LOAD16(ROW(kk, j, k_stride), d);                                \
+                    __m512 k1 = LOAD16(ROW(kk, j + 1, k_stride), d);                            \
+                    __m512 k2 = LOAD16(ROW(kk, j + 2, k_stride), d);                            \
+                    __m512 k3 = LOAD16(ROW(kk, j + 3, k_stride), d);                            \
                     for (int h = 0; h < 4; h++) {                                               \
                         __m512 qv = _mm512_loadu_ps(qh[h] + d);                                 \
                         acc[4 * h] = _mm512_fmadd_ps(k0, qv, acc[4 * h]);                       \
@@ -148,14 +166,14 @@ static inline __m512 reduce16(const __m512 v[16])
                 for (int h = 0; h < ng; h++) {                                                  \
                     __m512 a0 = _mm512_setzero_ps();                                            \
                     for (int64_t d = 0; d < dim; d += 16)                                       \
-                        a0 = _mm512_fmadd_ps(LOAD16(kk + j * k_stride, d),                      \
+                        a0 = _mm512_fmadd_ps(LOAD16(ROW(kk, j, k_stride), d),                   \
                                              _mm512_loadu_ps(qh[h] + d), a0);                   \
                     s[(int64_t)(g0 + h) * s_stride + j] = _mm512_reduce_add_ps(a0);             \
                 }                                                                               \
         }                                                                                       \
     }
 
-#define X512_ATTN_VALUES(name, elem, LOAD16)                                                    \
+#define X512_ATTN_VALUES(name, elem, ROW, LOAD16)                                               \
     static void name(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,   \
                      int64_t w_stride, int n_q, float *out, int64_t o_stride)                   \
     {                                                                                           \
@@ -173,9 +191,9 @@ static inline __m512 reduce16(const __m512 v[16])
                 for (int i = 0; i < 16; i++)                                                    \
                     acc[i] = _mm512_setzero_ps();                                               \
                 for (int64_t j = 0; j < n; j++) {                                               \
-                    const elem *row = vv + j * v_stride + d0;                                   \
-                    __m512 x0 = LOAD16(row, 0), x1 = LOAD16(row, 16);                           \
-                    __m512 x2 = LOAD16(row, 32), x3 = LOAD16(row, 48);                          \
+                    const elem *row = ROW(vv, j, v_stride);                                     \
+                    __m512 x0 = LOAD16(row, d0), x1 = LOAD16(row, d0 + 16);                     \
+                    __m512 x2 = LOAD16(row, d0 + 32), x3 = LOAD16(row, d0 + 48);                \
                     for (int h = 0; h < 4; h++) {                                               \
                         __m512 wj = _mm512_mul_ps(_mm512_set1_ps(wh[h][j]), live[h]);           \
                         acc[4 * h] = _mm512_fmadd_ps(wj, x0, acc[4 * h]);                       \
@@ -193,13 +211,25 @@ static inline __m512 reduce16(const __m512 v[16])
         }                                                                                       \
     }
 
-#define LOAD16_F32(row, d) _mm512_loadu_ps((row) + (d))
-#define LOAD16_F16(row, d) load16_f16((row) + (d))
+static inline __m512 load16_q8_0(const uint8_t *row, int64_t d)
+{
+    const uint8_t *blk = row + d / 32 * 34;
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    __m512i c = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2 + d % 32)));
+    return _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(h)), _mm512_cvtepi32_ps(c));
+}
 
-X512_ATTN_SCORES(x512_x86_attn_scores_f32, float, LOAD16_F32)
-X512_ATTN_SCORES(x512_x86_attn_scores_f16, uint16_t, LOAD16_F16)
-X512_ATTN_VALUES(x512_x86_attn_values_f32, float, LOAD16_F32)
-X512_ATTN_VALUES(x512_x86_attn_values_f16, uint16_t, LOAD16_F16)
+#define LOAD16_F32(row, d)  _mm512_loadu_ps((row) + (d))
+#define LOAD16_F16(row, d)  load16_f16((row) + (d))
+#define LOAD16_Q8_0(row, d) load16_q8_0((row), (d))
+
+X512_ATTN_SCORES(x512_x86_attn_scores_f32, float, ROW_PLAIN, LOAD16_F32)
+X512_ATTN_SCORES(x512_x86_attn_scores_f16, uint16_t, ROW_PLAIN, LOAD16_F16)
+X512_ATTN_SCORES(x512_x86_attn_scores_q8_0, uint8_t, ROW_Q8_0, LOAD16_Q8_0)
+X512_ATTN_VALUES(x512_x86_attn_values_f32, float, ROW_PLAIN, LOAD16_F32)
+X512_ATTN_VALUES(x512_x86_attn_values_f16, uint16_t, ROW_PLAIN, LOAD16_F16)
+X512_ATTN_VALUES(x512_x86_attn_values_q8_0, uint8_t, ROW_Q8_0, LOAD16_Q8_0)
 #endif
 
 #if defined(__AVX512F__)
@@ -230,6 +260,8 @@ X86_ATTN_ENTRY(x86_attn_scores_f32, scores, TM_DTYPE_F32)
 X86_ATTN_ENTRY(x86_attn_scores_f16, scores, TM_DTYPE_F16)
 X86_ATTN_ENTRY(x86_attn_values_f32, values, TM_DTYPE_F32)
 X86_ATTN_ENTRY(x86_attn_values_f16, values, TM_DTYPE_F16)
+X86_ATTN_ENTRY(x86_attn_scores_q8_0, scores, TM_DTYPE_Q8_0)
+X86_ATTN_ENTRY(x86_attn_values_q8_0, values, TM_DTYPE_Q8_0)
 
 /* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with |r| <= ln 2
  * / 2, e^r by its Taylor polynomial to r^7 (relative error below 1e-7), 2^k added to the exponent.
@@ -299,6 +331,8 @@ static void x86_attn_fill(tm_kernels *k)
     k->attn_scores[TM_DTYPE_F16] = x86_attn_scores_f16;
     k->attn_values[TM_DTYPE_F32] = x86_attn_values_f32;
     k->attn_values[TM_DTYPE_F16] = x86_attn_values_f16;
+    k->attn_scores[TM_DTYPE_Q8_0] = x86_attn_scores_q8_0;
+    k->attn_values[TM_DTYPE_Q8_0] = x86_attn_values_q8_0;
     k->quantize[TM_DTYPE_F16] = x86_quantize_f16;
     k->exp_sum = x86_exp_sum;
 }
