@@ -162,6 +162,42 @@ TM_API void tm_session_reset(tm_session *session); /* forget the sequence, keep 
  * rewritten continues from the common prefix). n at or above n_past changes nothing. */
 TM_API void tm_session_truncate(tm_session *session, int32_t n);
 
+/* ---- context limits ---------------------------------------------------------------------- */
+
+/* What happens when tokens do not fit the context. Nothing is ever dropped unless the
+ * caller asks for it. */
+typedef enum tm_overflow {
+    TM_OVERFLOW_ERROR = 0,         /* default: an error naming both numbers */
+    TM_OVERFLOW_TRUNCATE_LEFT = 1, /* a prompt loses its oldest tokens after the kept start;
+                                      generation stops when the context is full */
+    TM_OVERFLOW_SHIFT = 2,         /* prompts as truncate-left; when generation fills the
+                                      context, the older half after the kept start is dropped
+                                      (tm_session_shift) and generation goes on */
+} tm_overflow;
+
+/* "error" / "truncate-left" / "shift" to a tm_overflow; false for anything else. */
+TM_API bool tm_overflow_parse(const char *name, tm_overflow *out);
+TM_API const char *tm_overflow_name(tm_overflow overflow); /* "shift"; "?" when unknown */
+
+/* Fits a prompt of *n_tokens tokens to a context of n_ctx positions. A prompt that fits is
+ * left alone (*n_dropped = 0). One that does not is TM_E_LIMIT naming both numbers under
+ * TM_OVERFLOW_ERROR; otherwise it keeps its first n_keep tokens (BOS, a system prompt) and
+ * as many of its last tokens as leave n_reserve positions free for generation (at most
+ * n_ctx / 2 are reserved), moves them together in tokens[], and sets *n_tokens and
+ * *n_dropped. An n_keep that leaves no room for the prompt's end is TM_E_LIMIT. */
+TM_API tm_status tm_prompt_fit(tm_overflow overflow, int32_t n_ctx, int32_t n_keep,
+                               int32_t n_reserve, tm_token *tokens, int32_t *n_tokens,
+                               int32_t *n_dropped, tm_err *err);
+
+/* Context shift: keeps the first n_keep tokens of the sequence, forgets the n_discard after
+ * them and moves the rest down to follow the kept ones. Their keys were rotated for their
+ * old positions, so they are evaluated again at the new ones: the session ends up as if it
+ * had been given the remaining tokens from the start (up to the summation order of other
+ * batch shapes), at the cost of one prompt evaluation of n_past - n_keep - n_discard
+ * tokens. n_keep + n_discard must not exceed n_past (TM_E_ARG). */
+TM_API tm_status tm_session_shift(tm_session *session, int32_t n_keep, int32_t n_discard,
+                                  tm_err *err);
+
 /* ---- sampling ---------------------------------------------------------------------------- */
 
 typedef struct tm_sampler tm_sampler;

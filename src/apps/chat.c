@@ -4,7 +4,15 @@
  * the model was trained on) and tokenizes it; the tokens the session already holds are kept
  * when they are a prefix of the new prompt, so a turn costs only its new tokens. Replies
  * stream to stdout as they are generated, never splitting a UTF-8 character; prompts and
- * messages go to stderr. Ctrl-C stops a reply (a second Ctrl-C quits). */
+ * messages go to stderr. Ctrl-C stops a reply (a second Ctrl-C quits).
+ *
+ * Context limits follow --overflow. By default a conversation longer than the context is an
+ * error and a reply stops when the context is full. truncate-left and shift drop the oldest
+ * turns (a user message and its reply together, so roles still alternate as templates
+ * demand; the system message stays) until the conversation leaves room for a reply;
+ * shift also makes room inside a reply that fills the context by dropping the older half of
+ * the tokens after the first --keep (tm_session_shift). Cutting whole turns keeps every
+ * prompt a rendering of the template, and the held prefix of the next turn still matches. */
 #include "apps.h"
 #include "cli.h"
 
@@ -22,6 +30,8 @@ typedef struct chat_args {
     int64_t n_predict, n_threads, n_ctx;
     tm_sampler_params sampling;
     tm_kv_type kv_type;
+    tm_overflow overflow;
+    int64_t n_keep; /* -1: BOS only */
     bool verbose, no_reuse;
 } chat_args;
 
@@ -33,7 +43,10 @@ typedef struct chat {
     char *template_src; /* --template, or NULL for the model's */
     char *system;       /* the system message, NULL for none */
     tm_buf history;     /* the messages after the system one, as JSON objects joined by "," */
-    tm_token *held;     /* the tokens the session holds, in order */
+    size_t *msg_at;     /* [n_msgs] where each message starts in history */
+    int32_t n_msgs, cap_msgs;
+    int32_t first_msg; /* the messages before it were dropped to fit the context */
+    tm_token *held;    /* the tokens the session holds, in order */
     int32_t n_held, cap_held;
     float *logits;
     int64_t t_prompt_us, t_gen_us, n_prompt_tokens, n_gen_tokens;
@@ -58,6 +71,13 @@ static void usage(FILE *out)
             "1024)\n" TM_CLI_SAMPLING_HELP
             "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
             "  -t, --threads N          threads (default: one per core)\n" TM_CLI_KV_HELP
+            "  --overflow P             a conversation longer than the context, or a reply that\n"
+            "                           fills it: error (default: say so), truncate-left (drop\n"
+            "                           the oldest turns until a reply of N tokens fits, at most\n"
+            "                           half the context; the system message stays), or shift\n"
+            "                           (as truncate-left, and a reply that fills the context\n"
+            "                           drops the older half of it and goes on)\n"
+            "  --keep N                 tokens at the start a shift keeps (default: BOS only)\n"
             "  --no-prefix-reuse        evaluate every prompt from the start (slower; for checks)\n"
             "  -v, --verbose            print each prompt's token ids and timings to stderr\n");
 }
@@ -66,7 +86,9 @@ static bool parse_args(int argc, char **argv, chat_args *a, int *exit_code)
 {
     *a = (chat_args){.n_predict = 1024,
                      .sampling = tm_sampler_params_default(),
-                     .kv_type = tm_session_params_default().kv_type};
+                     .kv_type = tm_session_params_default().kv_type,
+                     .overflow = TM_OVERFLOW_ERROR,
+                     .n_keep = -1};
     bool bad = false;
     const char *v = NULL;
     for (int i = 1; i < argc && !bad; i++) {
@@ -83,6 +105,7 @@ static bool parse_args(int argc, char **argv, chat_args *a, int *exit_code)
             bad = bad || !tm_cli_int(flag, v, 1, INT32_MAX, &a->n_predict);
         } else if (tm_cli_sampling_flag(argc, argv, &i, &a->sampling, &bad)) {
         } else if (tm_cli_kv_type(argc, argv, &i, &a->kv_type, &bad)) {
+        } else if (tm_cli_overflow_flag(argc, argv, &i, &a->overflow, &a->n_keep, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
@@ -113,8 +136,18 @@ static bool parse_args(int argc, char **argv, chat_args *a, int *exit_code)
 static tm_status add_message(chat *c, const char *role, const char *text, size_t n, tm_err *err)
 {
     tm_status st = TM_OK;
+    if (c->n_msgs == c->cap_msgs) {
+        int32_t cap = TM_MAX(2 * c->cap_msgs, 16);
+        size_t *more = tm_realloc(c->msg_at, (size_t)cap * sizeof *more);
+        if (!more)
+            return tm_fail(err, TM_E_NOMEM, "message list");
+        c->msg_at = more;
+        c->cap_msgs = cap;
+    }
     if (c->history.len)
         st = tm_buf_append(&c->history, ", ", 2, err);
+    if (st == TM_OK)
+        c->msg_at[c->n_msgs++] = c->history.len;
     if (st == TM_OK)
         st = tm_buf_printf(&c->history, err, "{\"role\": \"%s\", \"content\": ", role);
     if (st == TM_OK)
@@ -129,6 +162,10 @@ static tm_status add_message(chat *c, const char *role, const char *text, size_t
 /* The prompt for the next reply: the conversation rendered by the template. */
 static tm_status render(chat *c, char **out, size_t *n, tm_err *err)
 {
+    /* the messages still in the conversation: from first_msg on */
+    size_t from = c->first_msg < c->n_msgs ? c->msg_at[c->first_msg] : c->history.len;
+    const char *msgs = c->history.data + from;
+    size_t n_msgs = c->history.len - from;
     tm_buf ctx;
     tm_buf_init(&ctx, 2 * MAX_HISTORY_BYTES);
     tm_status st = tm_buf_printf(&ctx, err, "{\"add_generation_prompt\": true, \"messages\": [");
@@ -137,10 +174,10 @@ static tm_status render(chat *c, char **out, size_t *n, tm_err *err)
         if (st == TM_OK)
             st = tm_buf_append_json_string(&ctx, c->system, strlen(c->system), err);
         if (st == TM_OK)
-            st = tm_buf_printf(&ctx, err, "%s", c->history.len ? "}, " : "}");
+            st = tm_buf_printf(&ctx, err, "%s", n_msgs ? "}, " : "}");
     }
-    if (st == TM_OK && c->history.len)
-        st = tm_buf_append(&ctx, c->history.data, c->history.len, err);
+    if (st == TM_OK && n_msgs)
+        st = tm_buf_append(&ctx, msgs, n_msgs, err);
     if (st == TM_OK)
         st = tm_buf_append(&ctx, "]}", 2, err);
     size_t cap = 4096;
@@ -240,6 +277,29 @@ static tm_status feed(chat *c, const tm_token *ids, int32_t n, tm_err *err)
     return st;
 }
 
+/* Context shift inside a reply: the older half of the held tokens after the kept start go,
+ * in the session and in the held copy alike. */
+static tm_status shift(chat *c, tm_err *err)
+{
+    tm_token bos = tm_model_bos(c->model);
+    int32_t keep = c->args->n_keep >= 0 ? (int32_t)TM_MIN(c->args->n_keep, c->n_held)
+                                        : c->n_held > 0 && bos >= 0 && c->held[0] == bos;
+    int32_t n_discard = (c->n_held - keep) / 2;
+    if (n_discard < 1)
+        return tm_fail(err, TM_E_LIMIT,
+                       "cannot shift the context: keeping %d of its %d tokens leaves nothing to "
+                       "drop (lower --keep)",
+                       keep, c->n_held);
+    tm_status st = tm_session_shift(c->session, keep, n_discard, err);
+    if (st != TM_OK)
+        return st;
+    memmove(c->held + keep, c->held + keep + n_discard,
+            (size_t)(c->n_held - keep - n_discard) * sizeof *c->held);
+    c->n_held -= n_discard;
+    fprintf(stderr, "\n[context shift: dropped %d tokens after the first %d]\n", n_discard, keep);
+    return TM_OK;
+}
+
 /* Streams one reply to stdout; its text goes to *reply. */
 static tm_status generate(chat *c, tm_buf *reply, tm_err *err)
 {
@@ -270,8 +330,13 @@ static tm_status generate(chat *c, tm_buf *reply, tm_err *err)
         }
         c->n_gen_tokens++;
         if (st == TM_OK && c->n_held + 1 >= n_ctx) {
-            fputs("\n[the context is full: /clear starts a new conversation]", stderr);
-            break;
+            if (c->args->overflow != TM_OVERFLOW_SHIFT) {
+                fputs("\n[the context is full: /clear starts a new conversation, --overflow "
+                      "shift goes on past it]",
+                      stderr);
+                break;
+            }
+            st = shift(c, err);
         }
         if (st == TM_OK)
             st = tm_session_eval(c->session, &tok, 1, c->logits, false, err);
@@ -286,21 +351,62 @@ static tm_status generate(chat *c, tm_buf *reply, tm_err *err)
     return st;
 }
 
+/* The conversation rendered and tokenized: *ids (caller frees) and *n_ids. */
+static tm_status prompt_ids(chat *c, tm_token **ids, int32_t *n_ids, tm_err *err)
+{
+    char *prompt = NULL;
+    size_t n_prompt = 0;
+    tm_status st = render(c, &prompt, &n_prompt, err);
+    if (st == TM_OK)
+        st = tokenize(c, prompt, n_prompt, ids, n_ids, err);
+    tm_free(prompt);
+    return st;
+}
+
+/* truncate-left and shift: a conversation that does not fit the context loses its oldest
+ * turns until a reply of n_predict tokens (at most half the context) fits after it. */
+static tm_status fit(chat *c, tm_token **ids, int32_t *n_ids, tm_err *err)
+{
+    int32_t n_ctx = tm_session_n_ctx(c->session), n_before = *n_ids, turns = 0;
+    if (c->args->overflow == TM_OVERFLOW_ERROR || *n_ids < n_ctx)
+        return TM_OK;
+    int32_t budget = n_ctx - (int32_t)TM_MIN(c->args->n_predict, n_ctx / 2);
+    tm_status st = TM_OK;
+    /* the last message is the user's new one: a turn before it is two messages */
+    while (st == TM_OK && *n_ids > budget && c->n_msgs - c->first_msg >= 3) {
+        c->first_msg += 2;
+        turns++;
+        tm_free(*ids);
+        *ids = NULL;
+        st = prompt_ids(c, ids, n_ids, err);
+    }
+    if (st == TM_OK && *n_ids >= n_ctx)
+        return tm_fail(err, TM_E_LIMIT,
+                       "the message makes a prompt of %d tokens on its own, the context holds %d "
+                       "(raise -c)",
+                       *n_ids, n_ctx);
+    if (st == TM_OK)
+        fprintf(stderr,
+                "[the conversation had %d tokens, the context holds %d: dropped the oldest %d "
+                "turn%s, %d tokens left]\n",
+                n_before, n_ctx, turns, turns == 1 ? "" : "s", *n_ids);
+    return st;
+}
+
 /* One user message in, one reply out. */
 static tm_status turn(chat *c, const char *text, size_t n, tm_err *err)
 {
     size_t history_len = c->history.len;
-    char *prompt = NULL;
-    size_t n_prompt = 0;
+    int32_t n_msgs = c->n_msgs, first_msg = c->first_msg;
     tm_token *ids = NULL;
     int32_t n_ids = 0;
     tm_buf reply;
     tm_buf_init(&reply, MAX_HISTORY_BYTES);
     tm_status st = add_message(c, "user", text, n, err);
     if (st == TM_OK)
-        st = render(c, &prompt, &n_prompt, err);
+        st = prompt_ids(c, &ids, &n_ids, err);
     if (st == TM_OK)
-        st = tokenize(c, prompt, n_prompt, &ids, &n_ids, err);
+        st = fit(c, &ids, &n_ids, err);
     if (st == TM_OK && c->args->verbose) {
         fprintf(stderr, "[prompt ids:");
         for (int32_t i = 0; i < n_ids; i++)
@@ -313,10 +419,12 @@ static tm_status turn(chat *c, const char *text, size_t n, tm_err *err)
         st = generate(c, &reply, err);
     if (st == TM_OK)
         st = add_message(c, "assistant", reply.data ? reply.data : "", reply.len, err);
-    if (st != TM_OK) /* the failed message leaves no trace in the conversation */
+    if (st != TM_OK) { /* the failed message leaves no trace in the conversation */
         c->history.len = history_len;
+        c->n_msgs = n_msgs;
+        c->first_msg = first_msg;
+    }
     tm_buf_fini(&reply);
-    tm_free(prompt);
     tm_free(ids);
     return st;
 }
@@ -326,6 +434,8 @@ static tm_status turn(chat *c, const char *text, size_t n, tm_err *err)
 static void clear(chat *c)
 {
     c->history.len = 0;
+    c->n_msgs = 0;
+    c->first_msg = 0;
     tm_session_reset(c->session);
     c->n_held = 0;
 }
@@ -334,16 +444,16 @@ static void show_settings(const chat *c)
 {
     const tm_sampler_params *s = &c->args->sampling;
     fprintf(stderr,
-            "model %s (%s), kernels %s, context %d tokens (%d used)\n"
+            "model %s (%s), kernels %s, context %d tokens (%d used), overflow %s\n"
             "sampling: temp %g, top-k %d, top-p %g, min-p %g, repeat penalty %g over %d, "
             "seed %llu; at most %lld tokens per reply\n"
             "system: %s\n"
             "so far: prompt %lld tokens (%.1f t/s), generated %lld tokens (%.1f t/s)\n",
             c->args->model_path, tm_model_arch(c->model), tm_model_kernels(c->model),
-            tm_session_n_ctx(c->session), c->n_held, s->temperature, s->top_k, s->top_p, s->min_p,
-            s->repeat_penalty, s->repeat_last_n, (unsigned long long)s->seed,
-            (long long)c->args->n_predict, c->system ? c->system : "(none)",
-            (long long)c->n_prompt_tokens,
+            tm_session_n_ctx(c->session), c->n_held, tm_overflow_name(c->args->overflow),
+            s->temperature, s->top_k, s->top_p, s->min_p, s->repeat_penalty, s->repeat_last_n,
+            (unsigned long long)s->seed, (long long)c->args->n_predict,
+            c->system ? c->system : "(none)", (long long)c->n_prompt_tokens,
             c->t_prompt_us ? (double)c->n_prompt_tokens * 1e6 / (double)c->t_prompt_us : 0.0,
             (long long)c->n_gen_tokens,
             c->t_gen_us ? (double)c->n_gen_tokens * 1e6 / (double)c->t_gen_us : 0.0);
@@ -431,12 +541,12 @@ static tm_status run_chat(chat *c, tm_err *err)
         st = turn(c, text, strlen(text), &turn_err);
         if (st == TM_OK)
             continue;
-        /* a turn that fails (too long, a template error) is reported; the chat goes on */
-        fprintf(stderr, "error: %s\n", turn_err.msg);
-        if (!interactive) { /* a script wants to know */
+        if (!interactive) { /* a script wants to know: the caller reports it */
             *err = turn_err;
             break;
         }
+        /* a turn that fails (too long, a template error) is reported; the chat goes on */
+        fprintf(stderr, "error: %s\n", turn_err.msg);
         st = TM_OK;
     }
     if (interactive)
@@ -487,6 +597,7 @@ int tm_app_chat_main(int argc, char **argv)
     }
     tm_free(c.logits);
     tm_free(c.held);
+    tm_free(c.msg_at);
     tm_free(c.system);
     tm_free(c.template_src);
     tm_buf_fini(&c.history);

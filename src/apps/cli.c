@@ -106,3 +106,20 @@ bool tm_cli_kv_type(int argc, char **argv, int *i, tm_kv_type *out, bool *bad)
     }
     return true;
 }
+
+bool tm_cli_overflow_flag(int argc, char **argv, int *i, tm_overflow *overflow, int64_t *n_keep,
+                          bool *bad)
+{
+    const char *flag = argv[*i], *v = NULL;
+    if (tm_cli_flag(argc, argv, i, NULL, "--overflow", &v, bad)) {
+        if (!*bad && !tm_overflow_parse(v, overflow)) {
+            fprintf(stderr, "error: %s: '%s' is not a policy (error, truncate-left, shift)\n", flag,
+                    v);
+            *bad = true;
+        }
+    } else if (tm_cli_flag(argc, argv, i, NULL, "--keep", &v, bad)) {
+        *bad = *bad || !tm_cli_int(flag, v, 0, INT32_MAX, n_keep);
+    } else
+        return false;
+    return true;
+}

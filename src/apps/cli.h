@@ -37,6 +37,12 @@ bool tm_cli_sampling_flag(int argc, char **argv, int *i, tm_sampler_params *sp, 
 bool tm_cli_kv_type(int argc, char **argv, int *i, tm_kv_type *out, bool *bad);
 #define TM_CLI_KV_HELP "  --kv-type T              KV cache type: f16 (default) or f32 (exact)\n"
 
+/* --overflow error|truncate-left|shift and --keep N (N >= 0; *n_keep stays -1, "BOS only",
+ * when not given): true if argv[*i] was one of them (then *bad on a bad value). run and
+ * chat apply them differently, so each has its own usage text. */
+bool tm_cli_overflow_flag(int argc, char **argv, int *i, tm_overflow *overflow, int64_t *n_keep,
+                          bool *bad);
+
 /* Is argv[i] "--help" or "-h"? */
 bool tm_cli_is_help(const char *arg);
 

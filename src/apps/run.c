@@ -1,5 +1,11 @@
 /* temoto run: generate a continuation of a prompt. Only the generated text goes to stdout
- * (scripts pipe it), followed by one newline; loading messages and timings go to stderr. */
+ * (scripts pipe it), followed by one newline; loading messages and timings go to stderr.
+ *
+ * Context limits follow --overflow: by default a prompt longer than the context is an error
+ * and generation stops when the context is full; truncate-left cuts the prompt's oldest
+ * tokens (after --keep), leaving room for -n new tokens (at most half the context); shift
+ * cuts prompts the same way and, when generation fills the context, drops the older half
+ * after the kept start and goes on (tm_session_shift). */
 #include "apps.h"
 #include "cli.h"
 
@@ -15,6 +21,8 @@ typedef struct run_args {
     int64_t n_predict, n_threads, n_ctx;
     tm_sampler_params sampling;
     tm_kv_type kv_type;
+    tm_overflow overflow;
+    int64_t n_keep; /* -1: BOS only */
     bool ignore_eos, f32_act, verbose;
 } run_args;
 
@@ -32,6 +40,14 @@ static void usage(FILE *out)
             "  -n, --n-predict N        new tokens at most (default 256)\n" TM_CLI_SAMPLING_HELP
             "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
             "  -t, --threads N          threads (default: one per core)\n" TM_CLI_KV_HELP
+            "  --overflow P             a prompt longer than the context, or generation that\n"
+            "                           fills it: error (default: say so and stop),\n"
+            "                           truncate-left (drop the prompt's oldest tokens, leaving\n"
+            "                           room for N new ones, at most half the context), or shift\n"
+            "                           (as truncate-left, and when generation fills the context\n"
+            "                           drop the older half of it and go on)\n"
+            "  --keep N                 tokens at the start that truncation and shifts keep\n"
+            "                           (default: the BOS token only)\n"
             "  --ignore-eos             keep generating past end-of-generation tokens\n"
             "  --f32-act                exact float activations for quantized weights\n"
             "  -v, --verbose            print the prompt's token ids to stderr\n");
@@ -41,7 +57,9 @@ static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
 {
     *a = (run_args){.n_predict = 256,
                     .sampling = tm_sampler_params_default(),
-                    .kv_type = tm_session_params_default().kv_type};
+                    .kv_type = tm_session_params_default().kv_type,
+                    .overflow = TM_OVERFLOW_ERROR,
+                    .n_keep = -1};
     bool bad = false;
     const char *v = NULL;
     for (int i = 1; i < argc && !bad; i++) {
@@ -57,6 +75,7 @@ static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
             bad = bad || !tm_cli_int(flag, v, 0, INT32_MAX, &a->n_predict);
         } else if (tm_cli_sampling_flag(argc, argv, &i, &a->sampling, &bad)) {
         } else if (tm_cli_kv_type(argc, argv, &i, &a->kv_type, &bad)) {
+        } else if (tm_cli_overflow_flag(argc, argv, &i, &a->overflow, &a->n_keep, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
@@ -131,8 +150,43 @@ static tm_status tokenize_prompt(const tm_model *model, const char *text, size_t
     return TM_OK;
 }
 
-static tm_status generate(const run_args *a, tm_model *model, const tm_token *prompt,
-                          int32_t n_prompt, tm_err *err)
+/* Fits the prompt to the session's context as --overflow says (a note on stderr says what
+ * was dropped); *n_keep: the kept start, for later shifts. */
+static tm_status fit_prompt(const run_args *a, const tm_model *model, const tm_session *s,
+                            tm_token *prompt, int32_t *n_prompt, int32_t *n_keep, tm_err *err)
+{
+    tm_token bos = tm_model_bos(model);
+    if (a->n_keep >= 0)
+        *n_keep = (int32_t)TM_MIN(a->n_keep, *n_prompt);
+    else
+        *n_keep = *n_prompt > 0 && bos >= 0 && prompt[0] == bos;
+    int32_t n_ctx = tm_session_n_ctx(s), n_before = *n_prompt, dropped = 0;
+    int32_t reserve = (int32_t)TM_MIN(a->n_predict, INT32_MAX);
+    tm_status st =
+        tm_prompt_fit(a->overflow, n_ctx, *n_keep, reserve, prompt, n_prompt, &dropped, err);
+    if (st == TM_OK && dropped > 0)
+        fprintf(stderr,
+                "note: the prompt has %d tokens, the context holds %d: dropped %d tokens after "
+                "the first %d, kept %d (--overflow %s)\n",
+                n_before, n_ctx, dropped, *n_keep, *n_prompt, tm_overflow_name(a->overflow));
+    return st;
+}
+
+/* Makes room for one more token by a context shift: the older half after the kept start. */
+static tm_status shift(tm_session *s, int32_t n_keep, int64_t *n_dropped, tm_err *err)
+{
+    int32_t n_past = tm_session_n_past(s), n_discard = (n_past - n_keep) / 2;
+    if (n_discard < 1)
+        return tm_fail(err, TM_E_LIMIT,
+                       "cannot shift the context: keeping %d of its %d tokens leaves nothing to "
+                       "drop (lower --keep)",
+                       n_keep, n_past);
+    *n_dropped += n_discard;
+    return tm_session_shift(s, n_keep, n_discard, err);
+}
+
+static tm_status generate(const run_args *a, tm_model *model, tm_token *prompt, int32_t n_prompt,
+                          tm_err *err)
 {
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)a->n_ctx;
@@ -148,9 +202,9 @@ static tm_status generate(const run_args *a, tm_model *model, const tm_token *pr
         st = tm_sampler_create(&smp, n_vocab, &sampler, err);
     if (st == TM_OK && !(logits = tm_malloc((size_t)n_vocab * sizeof *logits)))
         st = tm_fail(err, TM_E_NOMEM, "logits");
-    if (st == TM_OK && n_prompt > tm_session_n_ctx(s))
-        st = tm_fail(err, TM_E_LIMIT, "the prompt has %d tokens, the context holds %d", n_prompt,
-                     tm_session_n_ctx(s));
+    int32_t n_keep = 0;
+    if (st == TM_OK)
+        st = fit_prompt(a, model, s, prompt, &n_prompt, &n_keep, err);
     int64_t t0 = tm_time_us();
     if (st == TM_OK)
         st = tm_session_eval(s, prompt, n_prompt, logits, false, err);
@@ -159,6 +213,7 @@ static tm_status generate(const run_args *a, tm_model *model, const tm_token *pr
         tm_sampler_accept(sampler, prompt[i]);
     tm_token prev = n_prompt > 0 ? prompt[n_prompt - 1] : -1;
     bool stopped_by_ctx = false;
+    int64_t n_shifts = 0, n_shifted = 0;
     while (st == TM_OK && n_gen < a->n_predict) {
         tm_token tok = tm_sampler_sample(sampler, logits);
         if (tm_token_is_eog(model, tok) && !a->ignore_eos)
@@ -170,17 +225,28 @@ static tm_status generate(const run_args *a, tm_model *model, const tm_token *pr
         if (n_gen == a->n_predict)
             break;
         if (tm_session_n_past(s) >= tm_session_n_ctx(s)) {
-            stopped_by_ctx = true;
-            break;
+            if (a->overflow != TM_OVERFLOW_SHIFT) {
+                stopped_by_ctx = true;
+                break;
+            }
+            st = shift(s, n_keep, &n_shifted, err);
+            n_shifts++;
         }
-        st = tm_session_eval(s, &tok, 1, logits, false, err);
+        if (st == TM_OK)
+            st = tm_session_eval(s, &tok, 1, logits, false, err);
     }
     int64_t t2 = tm_time_us();
     if (st == TM_OK) {
         fputc('\n', stdout);
         fflush(stdout);
         if (stopped_by_ctx)
-            fprintf(stderr, "stopped: the context of %d tokens is full\n", tm_session_n_ctx(s));
+            fprintf(stderr,
+                    "stopped: the context of %d tokens is full (--overflow shift goes on past "
+                    "it)\n",
+                    tm_session_n_ctx(s));
+        if (n_shifts > 0)
+            fprintf(stderr, "context shifts: %lld, %lld tokens dropped in all (--keep %d)\n",
+                    (long long)n_shifts, (long long)n_shifted, n_keep);
         double pp_s = (double)(t1 - t0) / 1e6, tg_s = (double)(t2 - t1) / 1e6;
         fprintf(stderr,
                 "prompt: %d tokens in %.3f s (%.1f t/s); generated: %lld tokens in %.3f s "

@@ -1,5 +1,8 @@
-/* tm_session: one sequence of one model: its thread pool, KV cache and scratch, and how
- * many positions it holds. Evaluation splits long inputs into batches of n_batch. */
+/* tm_session: one sequence of one model: its thread pool, KV cache and scratch, the tokens
+ * it holds, and how many. Evaluation splits long inputs into batches of n_batch.
+ *
+ * The token record (one id per position) is what lets a context shift evaluate the kept
+ * tokens again at their new positions without asking the caller for them. */
 #include "engine.h"
 
 #include <string.h>
@@ -10,6 +13,7 @@ struct tm_session {
     const tm_model *model;
     tm_pool *pool;
     tm_net_state *state;
+    tm_token *tokens; /* [n_ctx]: the ids at positions 0 .. n_past - 1 */
     int32_t n_past;
 };
 
@@ -41,6 +45,7 @@ void tm_session_free(tm_session *s)
         return;
     tm_net_state_free(s->state);
     tm_pool_free(s->pool);
+    tm_free(s->tokens);
     tm_free(s);
 }
 
@@ -68,11 +73,37 @@ tm_status tm_session_create(const tm_model *model, const tm_session_params *para
                             .kv_type = (uint32_t)params->kv_type};
         st = tm_net_state_create(model->net, &np, n_ctx, n_batch, s->pool, &s->state, err);
     }
+    if (st == TM_OK && !(s->tokens = tm_malloc((size_t)n_ctx * sizeof *s->tokens)))
+        st = tm_fail(err, TM_E_NOMEM, "token record of %d positions", n_ctx);
     if (st != TM_OK) {
         tm_session_free(s);
         return st;
     }
     *out = s;
+    return TM_OK;
+}
+
+/* Evaluates the n recorded tokens after n_past, in batches. */
+static tm_status forward_recorded(tm_session *s, int32_t n, float *logits, bool all_logits,
+                                  tm_err *err)
+{
+    int32_t n_batch = tm_net_state_n_batch(s->state);
+    int32_t n_vocab = s->model->net->hp.n_vocab;
+    for (int32_t done = 0; done < n;) {
+        int32_t chunk = TM_MIN(n_batch, n - done);
+        bool last = done + chunk == n;
+        float *out = NULL;
+        if (logits && all_logits)
+            out = logits + (int64_t)done * n_vocab;
+        else if (logits && last)
+            out = logits;
+        tm_status st = tm_net_forward(s->model->net, s->state, s->tokens + s->n_past, chunk,
+                                      s->n_past, out, all_logits, err);
+        if (st != TM_OK)
+            return st;
+        s->n_past += chunk;
+        done += chunk;
+    }
     return TM_OK;
 }
 
@@ -86,24 +117,24 @@ tm_status tm_session_eval(tm_session *s, const tm_token *tokens, int32_t n, floa
         return tm_fail(err, TM_E_LIMIT,
                        "%d tokens do not fit: the context holds %d and %d are used", n, n_ctx,
                        s->n_past);
-    int32_t n_batch = tm_net_state_n_batch(s->state);
-    int32_t n_vocab = s->model->net->hp.n_vocab;
-    for (int32_t done = 0; done < n;) {
-        int32_t chunk = TM_MIN(n_batch, n - done);
-        bool last = done + chunk == n;
-        float *out = NULL;
-        if (logits && all_logits)
-            out = logits + (int64_t)done * n_vocab;
-        else if (logits && last)
-            out = logits;
-        tm_status st = tm_net_forward(s->model->net, s->state, tokens + done, chunk, s->n_past, out,
-                                      all_logits, err);
-        if (st != TM_OK)
-            return st;
-        s->n_past += chunk;
-        done += chunk;
-    }
-    return TM_OK;
+    memcpy(s->tokens + s->n_past, tokens, (size_t)n * sizeof *tokens);
+    return forward_recorded(s, n, logits, all_logits, err);
+}
+
+tm_status tm_session_shift(tm_session *s, int32_t n_keep, int32_t n_discard, tm_err *err)
+{
+    if (n_keep < 0 || n_discard < 0 || n_keep > s->n_past - n_discard)
+        return tm_fail(err, TM_E_ARG,
+                       "a shift keeping %d tokens and discarding %d of a sequence of %d", n_keep,
+                       n_discard, s->n_past);
+    if (n_discard == 0)
+        return TM_OK;
+    int32_t n_rest = s->n_past - n_keep - n_discard;
+    memmove(s->tokens + n_keep, s->tokens + n_keep + n_discard, (size_t)n_rest * sizeof(tm_token));
+    /* the kept start stays as it is: causal attention made its keys and values independent
+     * of everything after it */
+    s->n_past = n_keep;
+    return forward_recorded(s, n_rest, NULL, false, err);
 }
 
 int32_t tm_session_n_past(const tm_session *s)
