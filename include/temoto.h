@@ -198,6 +198,29 @@ TM_API tm_status tm_prompt_fit(tm_overflow overflow, int32_t n_ctx, int32_t n_ke
 TM_API tm_status tm_session_shift(tm_session *session, int32_t n_keep, int32_t n_discard,
                                   tm_err *err);
 
+/* ---- memory accounting ------------------------------------------------------------------- */
+
+/* Bytes of memory a model and its sessions take. */
+typedef struct tm_memory_estimate {
+    uint64_t weights_bytes; /* the model's tensor data (mapped, or repacked in its place) */
+    uint64_t kv_bytes;      /* the KV caches of all sessions */
+    uint64_t scratch_bytes; /* everything else sessions allocate: activations, attention and
+                               matrix scratch, the token record */
+    uint64_t total_bytes;   /* the sum of the three */
+    int32_t n_ctx, n_batch, n_threads; /* the session parameters, defaults filled in */
+} tm_memory_estimate;
+
+/* What n_parallel sessions created with params (NULL: defaults) on this model allocate,
+ * computed without allocating, from the same size computation the sessions are allocated
+ * from: it equals tm_session_memory's figures exactly. Not counted: the vocabulary, the
+ * threads' stacks, allocator overhead and the few hundred bytes of bookkeeping structs.
+ * Parameters a session would refuse are refused with the same error. */
+TM_API tm_status tm_memory_estimate_get(const tm_model *model, const tm_session_params *params,
+                                        int32_t n_parallel, tm_memory_estimate *out, tm_err *err);
+/* What one session allocated, counted as it allocated it: kv_bytes and scratch_bytes, the
+ * model's weights_bytes (shared by all its sessions) and their total. */
+TM_API void tm_session_memory(const tm_session *session, tm_memory_estimate *out);
+
 /* ---- sampling ---------------------------------------------------------------------------- */
 
 typedef struct tm_sampler tm_sampler;

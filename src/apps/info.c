@@ -1,5 +1,7 @@
 /* temoto info: a GGUF file's header, metadata and tensor table, as text or one JSON object.
- * Strings from the file are escaped, so a hostile file cannot drive the terminal. */
+ * Strings from the file are escaped, so a hostile file cannot drive the terminal. With
+ * --memory it also loads the model and prints what a session of the given context, KV type
+ * and thread count would allocate (tm_memory_estimate_get), without allocating it. */
 #include "apps.h"
 #include "cli.h"
 
@@ -11,12 +13,27 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct memory_args {
+    bool on;
+    int64_t n_ctx, n_threads, n_parallel;
+    tm_kv_type kv_type;
+} memory_args;
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: temoto info FILE.gguf [--json] [--max-array N]\n"
+                 "                   [--memory [-c N] [--kv-type T] [--parallel N] [-t N]]\n"
                  "\n"
                  "Prints the file's version, metadata (arrays: their first N elements,\n"
-                 "default 8) and tensor table (name, type, shape, offset, bytes).\n");
+                 "default 8) and tensor table (name, type, shape, offset, bytes).\n"
+                 "\n"
+                 "  --memory                 also the memory a run would take, in bytes: the\n"
+                 "                           weights, the KV cache and the scratch buffers of\n"
+                 "                           --parallel sessions (default 1) with a context of N\n"
+                 "                           (default: the model's, at most 4096) and -t threads\n"
+                 "                           (default: one per core); the model is loaded for it.\n"
+                 "                           -c, --kv-type, --parallel and -t imply "
+                 "--memory\n" TM_CLI_KV_HELP);
 }
 
 /* A string as a JSON string literal: quotes, backslashes and control bytes escaped; other
@@ -151,7 +168,25 @@ static void print_text(const tm_gguf *g, uint64_t max_array)
     putchar('\n');
 }
 
-static void print_json(const tm_gguf *g, uint64_t max_array)
+static const char *kv_name(tm_kv_type t)
+{
+    return t == TM_KV_F16 ? "f16" : "f32";
+}
+
+static void print_memory_text(const tm_memory_estimate *e, const memory_args *m)
+{
+    printf("\nmemory of %lld session%s (context %d, batch %d, %s KV cache, %d thread%s):\n",
+           (long long)m->n_parallel, m->n_parallel == 1 ? "" : "s", e->n_ctx, e->n_batch,
+           kv_name(m->kv_type), e->n_threads, e->n_threads == 1 ? "" : "s");
+    const char *names[] = {"weights", "KV cache", "scratch", "total"};
+    uint64_t bytes[] = {e->weights_bytes, e->kv_bytes, e->scratch_bytes, e->total_bytes};
+    for (int i = 0; i < 4; i++)
+        printf("  %-10s %14" PRIu64 " bytes (%.1f MiB)\n", names[i], bytes[i],
+               (double)bytes[i] / (1024.0 * 1024.0));
+}
+
+static void print_json(const tm_gguf *g, uint64_t max_array, const tm_memory_estimate *e,
+                       const memory_args *m)
 {
     printf("{\"version\": %" PRIu32 ", \"alignment\": %" PRIu64 ", \"file_bytes\": %" PRIu64
            ", \"metadata\": {",
@@ -173,7 +208,34 @@ static void print_json(const tm_gguf *g, uint64_t max_array)
         print_shape(t, ", ");
         printf("], \"offset\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", t->offset, t->n_bytes);
     }
-    fputs("]}\n", stdout);
+    fputs("]", stdout);
+    if (e)
+        printf(", \"memory\": {\"n_parallel\": %lld, \"n_ctx\": %d, \"n_batch\": %d, "
+               "\"n_threads\": %d, \"kv_type\": \"%s\", \"weights_bytes\": %" PRIu64
+               ", \"kv_bytes\": %" PRIu64 ", \"scratch_bytes\": %" PRIu64
+               ", \"total_bytes\": %" PRIu64 "}",
+               (long long)m->n_parallel, e->n_ctx, e->n_batch, e->n_threads, kv_name(m->kv_type),
+               e->weights_bytes, e->kv_bytes, e->scratch_bytes, e->total_bytes);
+    fputs("}\n", stdout);
+}
+
+/* The model is loaded as it is (no repacking: the estimate does not depend on it). */
+static tm_status estimate(const char *path, const memory_args *m, tm_memory_estimate *e,
+                          tm_err *err)
+{
+    tm_model_params mp = tm_model_params_default();
+    mp.repack = false;
+    tm_model *model = NULL;
+    tm_status st = tm_model_load(path, &mp, &model, err);
+    if (st != TM_OK)
+        return st;
+    tm_session_params sp = tm_session_params_default();
+    sp.n_ctx = (int32_t)m->n_ctx;
+    sp.n_threads = (int32_t)m->n_threads;
+    sp.kv_type = m->kv_type;
+    st = tm_memory_estimate_get(model, &sp, (int32_t)m->n_parallel, e, err);
+    tm_model_free(model);
+    return st;
 }
 
 int tm_app_info_main(int argc, char **argv)
@@ -181,6 +243,7 @@ int tm_app_info_main(int argc, char **argv)
     const char *path = NULL, *v = NULL;
     bool json = false, bad = false;
     int64_t max_array = 8;
+    memory_args mem = {.n_parallel = 1, .kv_type = tm_session_params_default().kv_type};
     for (int i = 1; i < argc && !bad; i++) {
         if (tm_cli_is_help(argv[i])) {
             usage(stdout);
@@ -189,6 +252,19 @@ int tm_app_info_main(int argc, char **argv)
             json = true;
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--max-array", &v, &bad)) {
             bad = bad || !tm_cli_int("--max-array", v, 0, INT64_MAX, &max_array);
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--memory", NULL, &bad)) {
+            mem.on = true;
+        } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
+            bad = bad || !tm_cli_int("--ctx-size", v, 0, 1 << 24, &mem.n_ctx);
+            mem.on = true;
+        } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
+            bad = bad || !tm_cli_int("--threads", v, 0, 1024, &mem.n_threads);
+            mem.on = true;
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--parallel", &v, &bad)) {
+            bad = bad || !tm_cli_int("--parallel", v, 1, 1 << 16, &mem.n_parallel);
+            mem.on = true;
+        } else if (tm_cli_kv_type(argc, argv, &i, &mem.kv_type, &bad)) {
+            mem.on = true;
         } else if (argv[i][0] == '-' || path) {
             fprintf(stderr, "error: unexpected argument '%s'\n", argv[i]);
             bad = true;
@@ -208,10 +284,17 @@ int tm_app_info_main(int argc, char **argv)
     tm_gguf *g = NULL;
     if (tm_gguf_open(path, &g, &err) != TM_OK)
         return tm_cli_error("%s", err.msg);
+    tm_memory_estimate e;
+    if (mem.on && estimate(path, &mem, &e, &err) != TM_OK) {
+        tm_gguf_close(g);
+        return tm_cli_error("%s", err.msg);
+    }
     if (json)
-        print_json(g, (uint64_t)max_array);
+        print_json(g, (uint64_t)max_array, mem.on ? &e : NULL, &mem);
     else
         print_text(g, (uint64_t)max_array);
+    if (mem.on && !json)
+        print_memory_text(&e, &mem);
     tm_gguf_close(g);
     return 0;
 }

@@ -167,6 +167,8 @@ typedef struct tm_pool tm_pool;
 
 /* n_threads <= 0: one per logical CPU. Threads persist until tm_pool_free. */
 tm_status tm_pool_create(int n_threads, tm_pool **out, tm_err *err);
+/* The size tm_pool_create(n_threads) gives a pool (memory estimates need it beforehand). */
+int tm_pool_threads_for(int n_threads);
 void tm_pool_free(tm_pool *pool);
 int tm_pool_size(const tm_pool *pool);
 /* Runs fn on all threads and returns when every one has finished. Not reentrant: one

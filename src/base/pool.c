@@ -53,8 +53,10 @@ static void worker_main(void *p)
     }
 }
 
-static int default_threads(void)
+int tm_pool_threads_for(int n_threads)
 {
+    if (n_threads > 0)
+        return n_threads;
     tm_cpu cpu;
     tm_cpu_detect(&cpu);
     return cpu.n_logical > 0 ? cpu.n_logical : 1;
@@ -81,8 +83,7 @@ void tm_pool_free(tm_pool *pool)
 
 tm_status tm_pool_create(int n_threads, tm_pool **out, tm_err *err)
 {
-    if (n_threads <= 0)
-        n_threads = default_threads();
+    n_threads = tm_pool_threads_for(n_threads);
     if (n_threads > 1024)
         return tm_fail(err, TM_E_ARG, "%d threads requested, at most 1024 allowed", n_threads);
     tm_pool *pool = tm_calloc(1, sizeof *pool);

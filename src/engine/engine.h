@@ -26,6 +26,18 @@ void tm_model_vocab_free(tm_model *model);
 tm_status tm_model_chat_load(tm_model *model, tm_err *err);
 void tm_model_chat_free(tm_model *model);
 
+/* Session parameters with every default filled in as tm_session_create fills them: n_ctx,
+ * n_batch and n_threads (the pool's size) are positive afterwards; negative ones are
+ * TM_E_ARG. Shared by session creation and the memory estimate so both agree. */
+tm_status tm_session_params_resolve(const tm_model *model, const tm_session_params *params,
+                                    tm_session_params *out, tm_err *err);
+
+/* Bytes of a session's token record: one id per position. */
+static inline uint64_t tm_session_record_bytes(int32_t n_ctx)
+{
+    return (uint64_t)n_ctx * sizeof(tm_token);
+}
+
 /* The network of a model, for apps that drive the forward pass directly. */
 const tm_net *tm_model_net(const tm_model *model);
 

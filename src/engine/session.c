@@ -14,6 +14,7 @@ struct tm_session {
     tm_pool *pool;
     tm_net_state *state;
     tm_token *tokens; /* [n_ctx]: the ids at positions 0 .. n_past - 1 */
+    uint64_t tokens_bytes;
     int32_t n_past;
 };
 
@@ -39,6 +40,23 @@ bool tm_kv_type_parse(const char *name, tm_kv_type *out)
     return true;
 }
 
+tm_status tm_session_params_resolve(const tm_model *model, const tm_session_params *params,
+                                    tm_session_params *out, tm_err *err)
+{
+    tm_session_params p = params ? *params : tm_session_params_default();
+    if (p.n_ctx < 0 || p.n_batch < 0 || p.n_threads < 0)
+        return tm_fail(err, TM_E_ARG, "context %d, batch %d and threads %d must not be negative",
+                       p.n_ctx, p.n_batch, p.n_threads);
+    if (p.n_ctx == 0)
+        p.n_ctx = TM_MIN(model->net->hp.n_ctx_train, TM_DEFAULT_CTX);
+    if (p.n_batch == 0)
+        p.n_batch = 512;
+    p.n_batch = TM_MIN(p.n_batch, TM_MAX(p.n_ctx, 1)); /* as the state clamps it */
+    p.n_threads = tm_pool_threads_for(p.n_threads);
+    *out = p;
+    return TM_OK;
+}
+
 void tm_session_free(tm_session *s)
 {
     if (!s)
@@ -52,29 +70,26 @@ void tm_session_free(tm_session *s)
 tm_status tm_session_create(const tm_model *model, const tm_session_params *params,
                             tm_session **out, tm_err *err)
 {
-    tm_session_params defaults = tm_session_params_default();
-    if (!params)
-        params = &defaults;
-    if (params->n_ctx < 0 || params->n_batch < 0 || params->n_threads < 0)
-        return tm_fail(err, TM_E_ARG, "context %d, batch %d and threads %d must not be negative",
-                       params->n_ctx, params->n_batch, params->n_threads);
-    int32_t n_ctx = params->n_ctx;
-    if (n_ctx == 0)
-        n_ctx = TM_MIN(model->net->hp.n_ctx_train, TM_DEFAULT_CTX);
-    int32_t n_batch = params->n_batch ? params->n_batch : 512;
+    tm_session_params p = tm_session_params_default(); /* resolve writes it on success */
+    tm_status st = tm_session_params_resolve(model, params, &p, err);
+    if (st != TM_OK)
+        return st;
     tm_session *s = tm_calloc(1, sizeof *s);
     if (!s)
         return tm_fail(err, TM_E_NOMEM, "session");
     s->model = model;
-    tm_status st = tm_pool_create(params->n_threads, &s->pool, err);
+    st = tm_pool_create(p.n_threads, &s->pool, err);
     if (st == TM_OK) {
         tm_net_params np = {.kernels = &model->kernels,
                             .float_activations = model->params.float_activations,
-                            .kv_type = (uint32_t)params->kv_type};
-        st = tm_net_state_create(model->net, &np, n_ctx, n_batch, s->pool, &s->state, err);
+                            .kv_type = (uint32_t)p.kv_type};
+        st = tm_net_state_create(model->net, &np, p.n_ctx, p.n_batch, s->pool, &s->state, err);
     }
-    if (st == TM_OK && !(s->tokens = tm_malloc((size_t)n_ctx * sizeof *s->tokens)))
-        st = tm_fail(err, TM_E_NOMEM, "token record of %d positions", n_ctx);
+    if (st == TM_OK) {
+        s->tokens_bytes = tm_session_record_bytes(p.n_ctx);
+        if (!(s->tokens = tm_malloc((size_t)s->tokens_bytes)))
+            st = tm_fail(err, TM_E_NOMEM, "token record of %d positions", p.n_ctx);
+    }
     if (st != TM_OK) {
         tm_session_free(s);
         return st;
@@ -157,4 +172,17 @@ void tm_session_truncate(tm_session *s, int32_t n)
 void tm_session_reset(tm_session *s)
 {
     s->n_past = 0;
+}
+
+void tm_session_memory(const tm_session *s, tm_memory_estimate *out)
+{
+    tm_net_state_bytes b = tm_net_state_allocated(s->state);
+    memset(out, 0, sizeof *out);
+    out->weights_bytes = tm_model_weight_bytes(s->model);
+    out->kv_bytes = b.kv;
+    out->scratch_bytes = b.scratch + s->tokens_bytes;
+    out->total_bytes = out->weights_bytes + out->kv_bytes + out->scratch_bytes;
+    out->n_ctx = tm_net_state_n_ctx(s->state);
+    out->n_batch = tm_net_state_n_batch(s->state);
+    out->n_threads = tm_pool_size(s->pool);
 }

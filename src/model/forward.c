@@ -41,14 +41,116 @@ struct tm_net_state {
     int32_t *pos;            /* [n_batch] */
     float *scores;           /* [n_threads][group * (n_ctx + 1)] */
     tm_matmul_scratch mm;
+    tm_net_state_bytes allocated; /* added up at each allocation */
 };
 
-static float *alloc_floats(int64_t n, bool *ok)
+/* Every buffer of a state, in bytes, computed from the hyper-parameters alone. A state is
+ * allocated from its plan (tm_net_state_create) and estimates add the plan up
+ * (tm_net_state_estimate): one computation, so the two cannot drift apart. */
+typedef struct state_plan {
+    int32_t n_batch; /* clamped to n_ctx */
+    int64_t q_width, k_width, v_width, o_width, ff_width;
+    int64_t kv_elem_bytes;
+    uint64_t k_cache, v_cache;                                               /* the KV cache */
+    uint64_t x, h, q, k, v, att, gate, up;                                   /* activations */
+    uint64_t router, moe_in, moe_out, route_w, exp_w, route_ids, exp_tokens; /* experts only */
+    uint64_t rope_cs, rope_cs_swa, pos, scores;
+    int64_t mm_cols;          /* the widest matrix input */
+    uint64_t mm_act, mm_rows; /* tm_matmul_scratch_bytes */
+} state_plan;
+
+/* bytes of n_layer x n_ctx rows of width elements of the cache type: tm_dtype_row_bytes is
+ * the one per-element size, so block types (Q8_0: 34 bytes per 32) size the same way */
+static bool cache_bytes(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx, int64_t width,
+                        uint64_t *out)
 {
-    if (n <= 0)
-        n = 1;
-    float *p = tm_aligned_alloc(64, (size_t)n * sizeof(float));
-    if (!p)
+    uint64_t row = 0, rows = 0;
+    return tm_dtype_row_bytes(kv_type, width, &row) &&
+           tm_mul_u64((uint64_t)hp->n_layer, (uint64_t)n_ctx, &rows) &&
+           tm_mul_u64(rows, row, out) && *out <= SIZE_MAX;
+}
+
+static tm_status plan_state(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx, int32_t n_batch,
+                            int n_threads, state_plan *p, tm_err *err)
+{
+    if (n_ctx < 1 || n_batch < 1)
+        return tm_fail(err, TM_E_ARG, "context %d and batch %d must be positive", n_ctx, n_batch);
+    if (kv_type != TM_DTYPE_F16 && kv_type != TM_DTYPE_F32)
+        return tm_fail(err, TM_E_UNSUPPORTED, "KV cache type %s (f16 and f32 are supported)",
+                       tm_dtype_name(kv_type));
+    memset(p, 0, sizeof *p);
+    int64_t nb = TM_MIN(n_batch, n_ctx), f = sizeof(float);
+    p->n_batch = (int32_t)nb;
+    p->q_width = (int64_t)hp->n_head * hp->head_dim;
+    p->k_width = (int64_t)hp->n_head_kv * hp->head_dim;
+    p->v_width = (int64_t)hp->n_head_kv * hp->head_dim_v;
+    p->o_width = (int64_t)hp->n_head * hp->head_dim_v;
+    p->ff_width = TM_MAX(hp->n_ff, TM_MAX(hp->n_ff_exp, hp->n_ff_shexp));
+    p->kv_elem_bytes = kv_type == TM_DTYPE_F16 ? 2 : 4;
+    if (!cache_bytes(hp, kv_type, n_ctx, p->k_width, &p->k_cache) ||
+        !cache_bytes(hp, kv_type, n_ctx, p->v_width, &p->v_cache))
+        return tm_fail(err, TM_E_LIMIT, "a KV cache of %d positions x %d layers is too large",
+                       n_ctx, hp->n_layer);
+    p->x = p->h = (uint64_t)(nb * hp->n_embd * f);
+    p->q = (uint64_t)(nb * p->q_width * f);
+    p->k = (uint64_t)(nb * p->k_width * f);
+    p->v = (uint64_t)(nb * p->v_width * f);
+    p->att = (uint64_t)(nb * p->o_width * f);
+    p->gate = p->up = (uint64_t)(nb * p->ff_width * f);
+    if (hp->n_expert > 0) {
+        p->router = (uint64_t)(nb * hp->n_expert * f);
+        p->moe_in = p->moe_out = (uint64_t)(nb * hp->n_embd * f);
+        p->route_w = (uint64_t)(nb * hp->n_expert_used * f);
+        p->route_ids = (uint64_t)(nb * hp->n_expert_used * (int64_t)sizeof(int32_t));
+        p->exp_w = (uint64_t)(nb * f);
+        p->exp_tokens = (uint64_t)(nb * (int64_t)sizeof(int32_t));
+    }
+    p->rope_cs = p->rope_cs_swa = (uint64_t)(nb * TM_MAX(hp->n_rot, 2) * f);
+    p->pos = (uint64_t)(nb * (int64_t)sizeof(int32_t));
+    /* one row of scores per thread: a group of query heads over every position */
+    p->scores = (uint64_t)n_threads * (uint64_t)(hp->n_head / hp->n_head_kv) *
+                (uint64_t)(n_ctx + 1) * (uint64_t)f;
+    p->mm_cols = TM_MAX(TM_MAX(hp->n_embd, p->ff_width), p->o_width);
+    if (!tm_matmul_scratch_bytes(nb, p->mm_cols, n_threads, &p->mm_act, &p->mm_rows))
+        return tm_fail(err, TM_E_LIMIT, "matmul scratch for %lld tokens x %lld columns",
+                       (long long)nb, (long long)p->mm_cols);
+    return TM_OK;
+}
+
+static uint64_t plan_scratch_bytes(const state_plan *p)
+{
+    return p->x + p->h + p->q + p->k + p->v + p->att + p->gate + p->up + p->router + p->moe_in +
+           p->moe_out + p->route_w + p->exp_w + p->route_ids + p->exp_tokens + p->rope_cs +
+           p->rope_cs_swa + p->pos + p->scores + p->mm_act + p->mm_rows;
+}
+
+tm_status tm_net_state_estimate(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx,
+                                int32_t n_batch, int n_threads, tm_net_state_bytes *out,
+                                tm_err *err)
+{
+    state_plan p;
+    tm_status st = plan_state(hp, kv_type, n_ctx, n_batch, n_threads, &p, err);
+    if (st != TM_OK)
+        return st;
+    out->kv = p.k_cache + p.v_cache;
+    out->scratch = plan_scratch_bytes(&p);
+    return TM_OK;
+}
+
+tm_net_state_bytes tm_net_state_allocated(const tm_net_state *st)
+{
+    return st->allocated;
+}
+
+/* Allocates one buffer and counts the bytes it asked for, apart from the plan's sum:
+ * tests/engine/test_memory.c compares the two, so a buffer whose size does not come from
+ * the plan shows. */
+static void *alloc_counted(uint64_t bytes, uint64_t *counter, bool *ok)
+{
+    void *p = tm_aligned_alloc(64, (size_t)bytes);
+    if (p)
+        *counter += bytes;
+    else
         *ok = false;
     return p;
 }
@@ -57,14 +159,13 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    void *bufs[] = {st->k_cache,     st->v_cache, st->x,      st->h,       st->q,       st->k,
-                    st->v,           st->att,     st->gate,   st->up,      st->rope_cs, st->scores,
-                    st->rope_cs_swa, st->router,  st->moe_in, st->moe_out, st->route_w, st->exp_w};
+    void *bufs[] = {st->k_cache,   st->v_cache, st->x,           st->h,      st->q,
+                    st->k,         st->v,       st->att,         st->gate,   st->up,
+                    st->rope_cs,   st->scores,  st->rope_cs_swa, st->router, st->moe_in,
+                    st->moe_out,   st->route_w, st->exp_w,       st->pos,    st->route_ids,
+                    st->exp_tokens};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
-    tm_free(st->pos);
-    tm_free(st->route_ids);
-    tm_free(st->exp_tokens);
     tm_matmul_scratch_fini(&st->mm);
     tm_free(st);
 }
@@ -73,9 +174,11 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
                               int32_t n_batch, tm_pool *pool, tm_net_state **out, tm_err *err)
 {
     const tm_hparams *hp = &net->hp;
-    if (n_ctx < 1 || n_batch < 1)
-        return tm_fail(err, TM_E_ARG, "context %d and batch %d must be positive", n_ctx, n_batch);
-    n_batch = TM_MIN(n_batch, n_ctx);
+    int n_threads = tm_pool_size(pool);
+    state_plan p;
+    tm_status s = plan_state(hp, params->kv_type, n_ctx, n_batch, n_threads, &p, err);
+    if (s != TM_OK)
+        return s;
     tm_net_state *st = tm_calloc(1, sizeof *st);
     if (!st)
         return tm_fail(err, TM_E_NOMEM, "sequence state");
@@ -83,56 +186,50 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->params = *params;
     st->pool = pool;
     st->n_ctx = n_ctx;
-    st->n_batch = n_batch;
-    st->q_width = (int64_t)hp->n_head * hp->head_dim;
-    st->k_width = (int64_t)hp->n_head_kv * hp->head_dim;
-    st->v_width = (int64_t)hp->n_head_kv * hp->head_dim_v;
-    st->o_width = (int64_t)hp->n_head * hp->head_dim_v;
-    if (params->kv_type != TM_DTYPE_F16 && params->kv_type != TM_DTYPE_F32) {
-        tm_free(st);
-        return tm_fail(err, TM_E_UNSUPPORTED, "KV cache type %s (f16 and f32 are supported)",
-                       tm_dtype_name(params->kv_type));
-    }
-    st->kv_elem_bytes = params->kv_type == TM_DTYPE_F16 ? 2 : 4;
-    int n_threads = tm_pool_size(pool);
+    st->n_batch = p.n_batch;
+    st->q_width = p.q_width;
+    st->k_width = p.k_width;
+    st->v_width = p.v_width;
+    st->o_width = p.o_width;
+    st->ff_width = p.ff_width;
+    st->kv_elem_bytes = p.kv_elem_bytes;
     bool ok = true;
-    int64_t cache = (int64_t)hp->n_layer * n_ctx;
-    /* a float holds two F16 elements: allocate in floats, rounded up */
-    st->k_cache = alloc_floats((cache * st->k_width * st->kv_elem_bytes + 3) / 4, &ok);
-    st->v_cache = alloc_floats((cache * st->v_width * st->kv_elem_bytes + 3) / 4, &ok);
-    st->x = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
-    st->h = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
-    st->q = alloc_floats(n_batch * st->q_width, &ok);
-    st->k = alloc_floats(n_batch * st->k_width, &ok);
-    st->v = alloc_floats(n_batch * st->v_width, &ok);
-    st->att = alloc_floats(n_batch * st->o_width, &ok);
-    st->ff_width = TM_MAX(hp->n_ff, TM_MAX(hp->n_ff_exp, hp->n_ff_shexp));
-    st->gate = alloc_floats((int64_t)n_batch * st->ff_width, &ok);
-    st->up = alloc_floats((int64_t)n_batch * st->ff_width, &ok);
+    uint64_t *kv = &st->allocated.kv, *scratch = &st->allocated.scratch;
+    st->k_cache = alloc_counted(p.k_cache, kv, &ok);
+    st->v_cache = alloc_counted(p.v_cache, kv, &ok);
+    st->x = alloc_counted(p.x, scratch, &ok);
+    st->h = alloc_counted(p.h, scratch, &ok);
+    st->q = alloc_counted(p.q, scratch, &ok);
+    st->k = alloc_counted(p.k, scratch, &ok);
+    st->v = alloc_counted(p.v, scratch, &ok);
+    st->att = alloc_counted(p.att, scratch, &ok);
+    st->gate = alloc_counted(p.gate, scratch, &ok);
+    st->up = alloc_counted(p.up, scratch, &ok);
     if (hp->n_expert > 0) {
-        st->router = alloc_floats((int64_t)n_batch * hp->n_expert, &ok);
-        st->moe_in = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
-        st->moe_out = alloc_floats((int64_t)n_batch * hp->n_embd, &ok);
-        st->route_w = alloc_floats((int64_t)n_batch * hp->n_expert_used, &ok);
-        st->exp_w = alloc_floats(n_batch, &ok);
-        st->route_ids = tm_calloc((size_t)n_batch * (size_t)hp->n_expert_used, sizeof(int32_t));
-        st->exp_tokens = tm_calloc((size_t)n_batch, sizeof(int32_t));
-        ok = ok && st->route_ids && st->exp_tokens;
+        st->router = alloc_counted(p.router, scratch, &ok);
+        st->moe_in = alloc_counted(p.moe_in, scratch, &ok);
+        st->moe_out = alloc_counted(p.moe_out, scratch, &ok);
+        st->route_w = alloc_counted(p.route_w, scratch, &ok);
+        st->exp_w = alloc_counted(p.exp_w, scratch, &ok);
+        st->route_ids = alloc_counted(p.route_ids, scratch, &ok);
+        st->exp_tokens = alloc_counted(p.exp_tokens, scratch, &ok);
     }
-    st->rope_cs = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
-    st->rope_cs_swa = alloc_floats((int64_t)n_batch * TM_MAX(hp->n_rot, 2), &ok);
-    st->scores = alloc_floats((int64_t)n_threads * (hp->n_head / hp->n_head_kv) * (n_ctx + 1), &ok);
-    st->pos = tm_calloc((size_t)n_batch, sizeof *st->pos);
-    if (!ok || !st->pos) {
+    st->rope_cs = alloc_counted(p.rope_cs, scratch, &ok);
+    st->rope_cs_swa = alloc_counted(p.rope_cs_swa, scratch, &ok);
+    st->pos = alloc_counted(p.pos, scratch, &ok);
+    st->scores = alloc_counted(p.scores, scratch, &ok);
+    if (!ok) {
         tm_net_state_free(st);
         return tm_fail(err, TM_E_NOMEM, "KV cache and buffers for %d positions", n_ctx);
     }
-    int64_t max_cols = TM_MAX(TM_MAX(hp->n_embd, st->ff_width), st->o_width);
-    tm_status s = tm_matmul_scratch_init(&st->mm, n_batch, max_cols, n_threads, err);
+    s = tm_matmul_scratch_init(&st->mm, p.n_batch, p.mm_cols, n_threads, err);
     if (s != TM_OK) {
         tm_net_state_free(st);
         return s;
     }
+    st->allocated.scratch += st->mm.act_bytes + (uint64_t)st->mm.n_threads *
+                                                    (uint64_t)st->mm.rows_per_thread *
+                                                    sizeof(float);
     *out = st;
     return TM_OK;
 }

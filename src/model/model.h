@@ -121,6 +121,22 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
                               int32_t n_batch, tm_pool *pool, tm_net_state **out, tm_err *err);
 void tm_net_state_free(tm_net_state *st);
 int32_t tm_net_state_n_ctx(const tm_net_state *st);
+
+/* The memory of a state, in bytes of the buffers it allocates. */
+typedef struct tm_net_state_bytes {
+    uint64_t kv;      /* the K and V caches of every layer */
+    uint64_t scratch; /* activations, RoPE tables, attention scores, matmul scratch */
+} tm_net_state_bytes;
+
+/* What tm_net_state_create would allocate for a net with these hyper-parameters, a KV cache
+ * of kv_type (a tm_dtype), n_ctx, n_batch and a pool of n_threads, computed without
+ * allocating from the same plan the state is allocated from. Fails as tm_net_state_create
+ * would on sizes it refuses. */
+tm_status tm_net_state_estimate(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx,
+                                int32_t n_batch, int n_threads, tm_net_state_bytes *out,
+                                tm_err *err);
+/* What st allocated, counted buffer by buffer as it was allocated. */
+tm_net_state_bytes tm_net_state_allocated(const tm_net_state *st);
 int32_t tm_net_state_n_batch(const tm_net_state *st);
 
 /* Evaluates n (1..n_batch) tokens at positions pos0 .. pos0 + n - 1 (pos0 + n <= n_ctx;

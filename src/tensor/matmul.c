@@ -179,22 +179,31 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
     tm_pool_run(pool, dot_task, &job);
 }
 
+bool tm_matmul_scratch_bytes(int64_t max_tokens, int64_t max_cols, int n_threads,
+                             uint64_t *act_bytes, uint64_t *rows_bytes)
+{
+    /* the widest activation format per element: F32 (4 bytes); Q8 formats need less */
+    uint64_t rows = 0;
+    return tm_mul_u64((uint64_t)max_tokens, (uint64_t)max_cols * 4 + 64, act_bytes) &&
+           tm_mul_u64((uint64_t)n_threads, (uint64_t)max_cols, &rows) &&
+           tm_mul_u64(rows, sizeof(float), rows_bytes) && *act_bytes <= SIZE_MAX &&
+           *rows_bytes <= SIZE_MAX;
+}
+
 tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64_t max_cols,
                                  int n_threads, tm_err *err)
 {
     memset(s, 0, sizeof *s);
-    /* the widest activation format per element: F32 (4 bytes); Q8 formats need less */
-    uint64_t act_bytes = 0, rows = 0;
-    if (!tm_mul_u64((uint64_t)max_tokens, (uint64_t)max_cols * 4 + 64, &act_bytes) ||
-        !tm_mul_u64((uint64_t)n_threads, (uint64_t)max_cols, &rows) || act_bytes > SIZE_MAX)
+    uint64_t act_bytes = 0, rows_bytes = 0;
+    if (!tm_matmul_scratch_bytes(max_tokens, max_cols, n_threads, &act_bytes, &rows_bytes))
         return tm_fail(err, TM_E_LIMIT, "matmul scratch for %lld tokens x %lld columns",
                        (long long)max_tokens, (long long)max_cols);
     s->act = tm_aligned_alloc(64, (size_t)act_bytes);
-    s->rows = tm_aligned_alloc(64, (size_t)rows * sizeof(float));
+    s->rows = tm_aligned_alloc(64, (size_t)rows_bytes);
     if (!s->act || !s->rows) {
         tm_matmul_scratch_fini(s);
         return tm_fail(err, TM_E_NOMEM, "matmul scratch of %llu bytes",
-                       (unsigned long long)(act_bytes + rows * sizeof(float)));
+                       (unsigned long long)(act_bytes + rows_bytes));
     }
     s->act_bytes = (size_t)act_bytes;
     s->rows_per_thread = max_cols;

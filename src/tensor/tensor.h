@@ -296,6 +296,10 @@ typedef struct tm_matmul_scratch {
 /* Allocates scratch for up to max_tokens rows of up to max_cols inputs on n_threads. */
 tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64_t max_cols,
                                  int n_threads, tm_err *err);
+/* The bytes tm_matmul_scratch_init allocates for the same sizes (its only size computation,
+ * so memory estimates match it); false when they overflow. */
+bool tm_matmul_scratch_bytes(int64_t max_tokens, int64_t max_cols, int n_threads,
+                             uint64_t *act_bytes, uint64_t *rows_bytes);
 void tm_matmul_scratch_fini(tm_matmul_scratch *s);
 
 /* y[t * y_stride + r] = dot(row r of w, x[t * n_cols ...]) for t < n_tokens, r < n_rows.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Context limits (--overflow, --keep) in temoto run and temoto chat:
+# Context limits (--overflow, --keep) in temoto run and temoto chat, and temoto info --memory:
 # - a prompt longer than -c is an error naming both numbers, unless a policy says otherwise;
 # - truncate-left runs, reports what it dropped and leaves room for generation;
 # - shift generates past the context (-c 64 -n 200), the same text for the same seed, and
 #   the same text on 1 and 2 threads; without it generation stops at a full context;
 # - chat drops whole old turns (truncate-left, shift) and shifts inside a long reply;
-# - bad flag values are usage errors.
+# - info --memory prints the estimate; bad flag values are usage errors.
 set -uo pipefail # no -e: every check reports, then the status says
 shared=../shared
 model=$shared/models/stories260K-f32.v3.gguf
@@ -125,4 +125,21 @@ check "--keep -1 is a usage error" $?
 [[ $? == 2 ]]
 check "chat --overflow '' is a usage error" $?
 
+# 7. info --memory: weights = the file's tensor bytes; KV = 5 layers x 100 positions x
+#    (4 kv heads x 8 x 2) x 4 bytes (f32) = 128000
+"$TEMOTO" info "$model" --json -c 100 --kv-type f32 --parallel 2 -t 1 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = d["memory"]
+assert m["weights_bytes"] == sum(t["bytes"] for t in d["tensors"]), m
+assert m["kv_bytes"] == 2 * 5 * 100 * 4 * 8 * 2 * 4, m
+assert m["n_ctx"] == 100 and m["n_batch"] == 100 and m["n_threads"] == 1 and m["n_parallel"] == 2
+assert m["total_bytes"] == m["weights_bytes"] + m["kv_bytes"] + m["scratch_bytes"]
+'
+check "info --memory --json" $?
+"$TEMOTO" info "$model" --memory -t 1 | grep -q "^  KV cache .* bytes"
+check "info --memory (text)" $?
+"$TEMOTO" info "$model" --parallel 0 >/dev/null 2>&1
+[[ $? == 2 ]]
+check "info --parallel 0 is a usage error" $?
 exit $fail
