@@ -2,8 +2,8 @@
  * that share a kv head (grouped-query attention) are scored together, so each key and value
  * row is read once per group, not once per query head. Pairs are dealt to threads
  * round-robin, since later tokens see more keys and would overload the last band. The cache
- * rows may be F32 or F16 (the kernel table has both); scores and the softmax are in float,
- * the maximum is subtracted before exp() so large scores cannot overflow. */
+ * rows may be F32, F16 or Q8_0 (the kernel table has all three); scores and the softmax are in
+ * float, the maximum is subtracted before exp() so large scores cannot overflow. */
 #include "model.h"
 
 #include <math.h>
@@ -17,11 +17,10 @@ static void attend_group(const tm_attn_args *a, int32_t t, int32_t kvh, float *s
     int32_t first = a->window > 0 && n_keys > a->window ? n_keys - a->window : 0;
     int64_t n = n_keys - first;
     const float *q = a->q + t * a->q_stride + (int64_t)kvh * group * a->head_dim;
-    const char *k = (const char *)a->k_cache +
-                    ((int64_t)first * a->kv_stride + (int64_t)kvh * a->head_dim) * a->kv_elem_bytes;
-    const char *v =
-        (const char *)a->v_cache +
-        ((int64_t)first * a->v_stride + (int64_t)kvh * a->head_dim_v) * a->kv_elem_bytes;
+    int64_t k_elems = (int64_t)first * a->kv_stride + (int64_t)kvh * a->head_dim;
+    int64_t v_elems = (int64_t)first * a->v_stride + (int64_t)kvh * a->head_dim_v;
+    const char *k = (const char *)a->k_cache + k_elems / a->kv_block * a->kv_block_bytes;
+    const char *v = (const char *)a->v_cache + v_elems / a->kv_block * a->kv_block_bytes;
     /* scores[g * n + j] for the group's query heads g */
     a->scores_fn(n, a->head_dim, k, a->kv_stride, q, a->head_dim, group, scores, n);
     /* 1 / the softmax sum per query head (after the scores): values are summed unnormalised */

@@ -22,8 +22,8 @@ struct tm_net_state {
     int64_t k_width, v_width, q_width, o_width; /* floats per token */
     void *k_cache;                              /* [n_layer][n_ctx][k_width] of kv_type */
     void *v_cache;                              /* [n_layer][n_ctx][v_width] of kv_type */
-    int64_t kv_elem_bytes;
-    float *x;         /* [n_batch][n_embd] the residual stream */
+    int64_t kv_block, kv_block_bytes;           /* the cache type's block: elements, bytes */
+    float *x;                                   /* [n_batch][n_embd] the residual stream */
     float *h;         /* [n_batch][n_embd] normed input of a block, then its output */
     float *q, *k, *v; /* [n_batch][q_width / k_width / v_width] */
     float *att;       /* [n_batch][o_width] attention output before Wo */
@@ -50,9 +50,9 @@ struct tm_net_state {
 typedef struct state_plan {
     int32_t n_batch; /* clamped to n_ctx */
     int64_t q_width, k_width, v_width, o_width, ff_width;
-    int64_t kv_elem_bytes;
-    uint64_t k_cache, v_cache;                                               /* the KV cache */
-    uint64_t x, h, q, k, v, att, gate, up;                                   /* activations */
+    int64_t kv_block, kv_block_bytes;      /* the cache type's block: elements, bytes */
+    uint64_t k_cache, v_cache;             /* the KV cache */
+    uint64_t x, h, q, k, v, att, gate, up; /* activations */
     uint64_t router, moe_in, moe_out, route_w, exp_w, route_ids, exp_tokens; /* experts only */
     uint64_t rope_cs, rope_cs_swa, pos, scores;
     int64_t mm_cols;          /* the widest matrix input */
@@ -75,9 +75,15 @@ static tm_status plan_state(const tm_hparams *hp, uint32_t kv_type, int32_t n_ct
 {
     if (n_ctx < 1 || n_batch < 1)
         return tm_fail(err, TM_E_ARG, "context %d and batch %d must be positive", n_ctx, n_batch);
-    if (kv_type != TM_DTYPE_F16 && kv_type != TM_DTYPE_F32)
-        return tm_fail(err, TM_E_UNSUPPORTED, "KV cache type %s (f16 and f32 are supported)",
+    if (kv_type != TM_DTYPE_F16 && kv_type != TM_DTYPE_F32 && kv_type != TM_DTYPE_Q8_0)
+        return tm_fail(err, TM_E_UNSUPPORTED, "KV cache type %s (f16, f32 and q8_0 are supported)",
                        tm_dtype_name(kv_type));
+    const tm_dtype_info *kv_info = tm_dtype_info_get(kv_type);
+    if (hp->head_dim % kv_info->block_size != 0 || hp->head_dim_v % kv_info->block_size != 0)
+        return tm_fail(err, TM_E_UNSUPPORTED,
+                       "a %s KV cache needs heads of whole blocks of %d; this model's heads have "
+                       "%d and %d values",
+                       tm_dtype_name(kv_type), kv_info->block_size, hp->head_dim, hp->head_dim_v);
     memset(p, 0, sizeof *p);
     int64_t nb = TM_MIN(n_batch, n_ctx), f = sizeof(float);
     p->n_batch = (int32_t)nb;
@@ -86,7 +92,8 @@ static tm_status plan_state(const tm_hparams *hp, uint32_t kv_type, int32_t n_ct
     p->v_width = (int64_t)hp->n_head_kv * hp->head_dim_v;
     p->o_width = (int64_t)hp->n_head * hp->head_dim_v;
     p->ff_width = TM_MAX(hp->n_ff, TM_MAX(hp->n_ff_exp, hp->n_ff_shexp));
-    p->kv_elem_bytes = kv_type == TM_DTYPE_F16 ? 2 : 4;
+    p->kv_block = kv_info->block_size;
+    p->kv_block_bytes = kv_info->block_bytes;
     if (!cache_bytes(hp, kv_type, n_ctx, p->k_width, &p->k_cache) ||
         !cache_bytes(hp, kv_type, n_ctx, p->v_width, &p->v_cache))
         return tm_fail(err, TM_E_LIMIT, "a KV cache of %d positions x %d layers is too large",
@@ -192,7 +199,8 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->v_width = p.v_width;
     st->o_width = p.o_width;
     st->ff_width = p.ff_width;
-    st->kv_elem_bytes = p.kv_elem_bytes;
+    st->kv_block = p.kv_block;
+    st->kv_block_bytes = p.kv_block_bytes;
     bool ok = true;
     uint64_t *kv = &st->allocated.kv, *scratch = &st->allocated.scratch;
     st->k_cache = alloc_counted(p.k_cache, kv, &ok);
@@ -310,17 +318,19 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
     const float *cs = l->swa ? st->rope_cs_swa : st->rope_cs;
     tm_rope_apply(st->q, cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
     tm_rope_apply(st->k, cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
-    int64_t eb = st->kv_elem_bytes;
-    char *k_cache = (char *)st->k_cache + (int64_t)il * st->n_ctx * st->k_width * eb;
-    char *v_cache = (char *)st->v_cache + (int64_t)il * st->n_ctx * st->v_width * eb;
+    /* rows are whole blocks of the cache type (checked by plan_state) */
+    int64_t k_row = st->k_width / st->kv_block * st->kv_block_bytes;
+    int64_t v_row = st->v_width / st->kv_block * st->kv_block_bytes;
+    char *k_cache = (char *)st->k_cache + (int64_t)il * st->n_ctx * k_row;
+    char *v_cache = (char *)st->v_cache + (int64_t)il * st->n_ctx * v_row;
     const tm_kernels *kern = st->params.kernels;
     uint32_t kv = st->params.kv_type;
     if (kv == TM_DTYPE_F32) {
-        memcpy(k_cache + pos0 * st->k_width * eb, st->k, (size_t)(n * st->k_width) * sizeof(float));
-        memcpy(v_cache + pos0 * st->v_width * eb, st->v, (size_t)(n * st->v_width) * sizeof(float));
+        memcpy(k_cache + pos0 * k_row, st->k, (size_t)(n * st->k_width) * sizeof(float));
+        memcpy(v_cache + pos0 * v_row, st->v, (size_t)(n * st->v_width) * sizeof(float));
     } else {
-        kern->quantize[kv](st->k, k_cache + pos0 * st->k_width * eb, n * st->k_width);
-        kern->quantize[kv](st->v, v_cache + pos0 * st->v_width * eb, n * st->v_width);
+        kern->quantize[kv](st->k, k_cache + pos0 * k_row, n * st->k_width);
+        kern->quantize[kv](st->v, v_cache + pos0 * v_row, n * st->v_width);
     }
     tm_attn_args a = {
         .q = st->q,
@@ -329,7 +339,8 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
         .v_cache = v_cache,
         .kv_stride = st->k_width,
         .v_stride = st->v_width,
-        .kv_elem_bytes = eb,
+        .kv_block = st->kv_block,
+        .kv_block_bytes = st->kv_block_bytes,
         .scores_fn = kern->attn_scores[kv],
         .values_fn = kern->attn_values[kv],
         .exp_sum = kern->exp_sum,

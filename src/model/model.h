@@ -172,7 +172,8 @@ typedef struct tm_attn_args {
     const void *k_cache; /* [position][kv_stride] elements: kv head g's key at g * head_dim */
     const void *v_cache; /* [position][v_stride] */
     int64_t kv_stride, v_stride;
-    int64_t kv_elem_bytes; /* 4 (F32 cache) or 2 (F16) */
+    int64_t kv_block, kv_block_bytes; /* the cache type's block: elements, bytes (F32 1, 4;
+                                         F16 1, 2; Q8_0 32, 34); offsets are whole blocks */
     tm_attn_scores_fn scores_fn;
     tm_attn_values_fn values_fn;
     tm_exp_sum_fn exp_sum;
