@@ -129,11 +129,13 @@ typedef struct tm_session tm_session;
 
 /* The KV cache's element type (the numbers are GGUF's type numbers). F16 halves the memory
  * and the bandwidth of long contexts; F32 is exact (reference comparisons); Q8_0 (blocks of
- * 32 codes with a scale, 34 bytes) nearly halves F16 again, for models whose heads are whole
- * blocks of 32 values. */
+ * 32 codes with a scale, 34 bytes) nearly halves F16 again, Q4_0 (18 bytes per 32) halves
+ * it once more at a visible cost in quality; both for models whose heads are whole blocks of
+ * 32 values. */
 typedef enum tm_kv_type {
     TM_KV_F32 = 0,
     TM_KV_F16 = 1,
+    TM_KV_Q4_0 = 2,
     TM_KV_Q8_0 = 8,
 } tm_kv_type;
 
@@ -144,7 +146,7 @@ typedef struct tm_session_params {
     tm_kv_type kv_type; /* default TM_KV_F16 */
 } tm_session_params;
 
-/* "f16" / "f32" / "q8_0" to a tm_kv_type; false for anything else. */
+/* "f16" / "f32" / "q8_0" / "q4_0" to a tm_kv_type; false for anything else. */
 TM_API bool tm_kv_type_parse(const char *name, tm_kv_type *out);
 
 TM_API tm_session_params tm_session_params_default(void);

@@ -101,7 +101,7 @@ bool tm_cli_kv_type(int argc, char **argv, int *i, tm_kv_type *out, bool *bad)
     if (!tm_cli_flag(argc, argv, i, NULL, "--kv-type", &v, bad))
         return false;
     if (!*bad && !tm_kv_type_parse(v, out)) {
-        fprintf(stderr, "error: %s: '%s' is not a KV cache type (f16, q8_0, f32)\n", flag, v);
+        fprintf(stderr, "error: %s: '%s' is not a KV cache type (f16, q8_0, q4_0, f32)\n", flag, v);
         *bad = true;
     }
     return true;

@@ -35,9 +35,9 @@ bool tm_cli_sampling_flag(int argc, char **argv, int *i, tm_sampler_params *sp, 
 
 /* --kv-type f16|f32: true if argv[*i] was it (then *bad on a bad value). */
 bool tm_cli_kv_type(int argc, char **argv, int *i, tm_kv_type *out, bool *bad);
-#define TM_CLI_KV_HELP                                                                           \
-    "  --kv-type T              KV cache type: f16 (default), q8_0 (about half of f16) or f32\n" \
-    "                           (exact)\n"
+#define TM_CLI_KV_HELP                                                                          \
+    "  --kv-type T              KV cache type: f16 (default), q8_0 (about half of f16), q4_0\n" \
+    "                           (about a quarter) or f32 (exact)\n"
 
 /* --overflow error|truncate-left|shift and --keep N (N >= 0; *n_keep stays -1, "BOS only",
  * when not given): true if argv[*i] was one of them (then *bad on a bad value). run and

@@ -37,6 +37,8 @@ bool tm_kv_type_parse(const char *name, tm_kv_type *out)
         *out = TM_KV_F32;
     else if (strcmp(name, "q8_0") == 0)
         *out = TM_KV_Q8_0;
+    else if (strcmp(name, "q4_0") == 0)
+        *out = TM_KV_Q4_0;
     else
         return false;
     return true;

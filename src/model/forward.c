@@ -75,8 +75,10 @@ static tm_status plan_state(const tm_hparams *hp, uint32_t kv_type, int32_t n_ct
 {
     if (n_ctx < 1 || n_batch < 1)
         return tm_fail(err, TM_E_ARG, "context %d and batch %d must be positive", n_ctx, n_batch);
-    if (kv_type != TM_DTYPE_F16 && kv_type != TM_DTYPE_F32 && kv_type != TM_DTYPE_Q8_0)
-        return tm_fail(err, TM_E_UNSUPPORTED, "KV cache type %s (f16, f32 and q8_0 are supported)",
+    if (kv_type != TM_DTYPE_F16 && kv_type != TM_DTYPE_F32 && kv_type != TM_DTYPE_Q8_0 &&
+        kv_type != TM_DTYPE_Q4_0)
+        return tm_fail(err, TM_E_UNSUPPORTED,
+                       "KV cache type %s (f16, f32, q8_0 and q4_0 are supported)",
                        tm_dtype_name(kv_type));
     const tm_dtype_info *kv_info = tm_dtype_info_get(kv_type);
     if (hp->head_dim % kv_info->block_size != 0 || hp->head_dim_v % kv_info->block_size != 0)

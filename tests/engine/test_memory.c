@@ -43,6 +43,7 @@ static void check_combo(const char *relative, const tm_model *model, const combo
             relative, got.n_ctx, got.n_batch, got.n_threads,
             c->kv == TM_KV_F16    ? "f16"
             : c->kv == TM_KV_Q8_0 ? "q8_0"
+            : c->kv == TM_KV_Q4_0 ? "q4_0"
                                   : "f32",
             (unsigned long long)got.kv_bytes, (unsigned long long)got.scratch_bytes,
             got.kv_bytes == want.kv_bytes && got.scratch_bytes == want.scratch_bytes ? "equal"
@@ -61,7 +62,9 @@ static void check_combo(const char *relative, const tm_model *model, const combo
     uint64_t elem = c->kv == TM_KV_F16 ? 2 : 4;
     uint64_t values = (uint64_t)hp->n_layer * (uint64_t)got.n_ctx * (uint64_t)hp->n_head_kv *
                       (uint64_t)(hp->head_dim + hp->head_dim_v);
-    TM_CHECK_EQ_INT(got.kv_bytes, c->kv == TM_KV_Q8_0 ? values / 32 * 34 : values * elem);
+    TM_CHECK_EQ_INT(got.kv_bytes, c->kv == TM_KV_Q8_0   ? values / 32 * 34
+                                  : c->kv == TM_KV_Q4_0 ? values / 32 * 18
+                                                        : values * elem);
     /* n_parallel: KV and scratch per session, weights once */
     TM_CHECK_EQ_INT(three.kv_bytes, 3 * want.kv_bytes);
     TM_CHECK_EQ_INT(three.scratch_bytes, 3 * want.scratch_bytes);
@@ -147,12 +150,13 @@ static void test_refusals_match_the_session(void)
     tm_model_free(model);
 }
 
-/* A Q8_0 cache: 34 bytes per 32 values, estimated as allocated. */
-static void test_q8_0_cache(void)
+/* Block caches: Q8_0 34 bytes per 32 values, Q4_0 18, estimated as allocated. */
+static void test_block_caches(void)
 {
     static const char *models[] = {"models/synthetic/llama-f32.gguf",
                                    "models/synthetic/llama-q4_0.gguf"};
-    static const combo combos[] = {{128, 32, 2, TM_KV_Q8_0}, {0, 0, 1, TM_KV_Q8_0}};
+    static const combo combos[] = {
+        {128, 32, 2, TM_KV_Q8_0}, {0, 0, 1, TM_KV_Q8_0}, {96, 16, 2, TM_KV_Q4_0}};
     for (size_t i = 0; i < TM_ARRAY_LEN(models); i++) {
         tm_model *model = NULL;
         tm_err err = {0};
@@ -168,7 +172,7 @@ static void test_q8_0_cache(void)
 int main(void)
 {
     TM_RUN(test_estimate_equals_allocation);
-    TM_RUN(test_q8_0_cache);
+    TM_RUN(test_block_caches);
     TM_RUN(test_default_threads_resolve_like_the_pool);
     TM_RUN(test_refusals_match_the_session);
     return tm_test_result();

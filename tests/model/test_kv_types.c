@@ -75,8 +75,11 @@ static void check_model(const char *relative, tm_kv_type base, tm_kv_type kv, do
     if (ref && got) {
         double kl = mean_kl(ref, got, N_TOKENS, n_vocab);
         fprintf(stderr, "  %-40s %s cache vs %s: mean KL %.3g over %d positions (limit %.0e)\n",
-                relative, kv == TM_KV_Q8_0 ? "Q8_0" : "F16", base == TM_KV_F32 ? "F32" : "F16", kl,
-                N_TOKENS, tol);
+                relative,
+                kv == TM_KV_Q8_0   ? "Q8_0"
+                : kv == TM_KV_Q4_0 ? "Q4_0"
+                                   : "F16",
+                base == TM_KV_F32 ? "F32" : "F16", kl, N_TOKENS, tol);
         TM_CHECK_MSG(kl <= tol, "%s: mean KL %.3g > %.3g", relative, kl, tol);
     }
     tm_free(ref);
@@ -97,6 +100,14 @@ static void test_q8_0_cache(void)
     check_model("models/synthetic/qwen3-f32.gguf", TM_KV_F16, TM_KV_Q8_0, 1e-3);
     check_model("models/synthetic/gemma3-f32.gguf", TM_KV_F16, TM_KV_Q8_0, 1e-3);
     check_model("models/synthetic/llama-q4_0.gguf", TM_KV_F16, TM_KV_Q8_0, 1e-3);
+}
+
+/* Q4_0: a quarter of F16's bytes; its figure is documented, the limit only catches breakage */
+static void test_q4_0_cache(void)
+{
+    check_model("models/synthetic/llama-f32.gguf", TM_KV_F16, TM_KV_Q4_0, 1e-2);
+    check_model("models/synthetic/qwen3-f32.gguf", TM_KV_F16, TM_KV_Q4_0, 1e-2);
+    check_model("models/synthetic/gemma3-f32.gguf", TM_KV_F16, TM_KV_Q4_0, 1e-2);
 }
 
 /* A model whose heads are not whole blocks refuses a Q8_0 cache with a message. */
@@ -121,6 +132,7 @@ int main(void)
 {
     TM_RUN(test_f16_cache);
     TM_RUN(test_q8_0_cache);
+    TM_RUN(test_q4_0_cache);
     TM_RUN(test_q8_0_needs_blocks);
     return tm_test_result();
 }

@@ -32,7 +32,7 @@ static int check_attention(const char *name, const tm_kernels *k, const tm_kerne
     static const int64_t dims[] = {64, 128, 80, 20};
     static const int n_qs[] = {1, 3, 4, 7};
     static const int64_t n_keys[] = {1, 37, 300};
-    const uint32_t types[] = {TM_DTYPE_F32, TM_DTYPE_F16, TM_DTYPE_Q8_0};
+    const uint32_t types[] = {TM_DTYPE_F32, TM_DTYPE_F16, TM_DTYPE_Q8_0, TM_DTYPE_Q4_0};
     int checks = 0;
     for (size_t ti = 0; ti < TM_ARRAY_LEN(types); ti++) {
         uint32_t t = types[ti];
@@ -42,7 +42,8 @@ static int check_attention(const char *name, const tm_kernels *k, const tm_kerne
                 for (size_t ni = 0; ni < TM_ARRAY_LEN(n_keys); ni++) {
                     int64_t dim = dims[di], n = n_keys[ni], stride = dim * 3; /* 3 kv heads */
                     int n_q = n_qs[qi];
-                    if (t == TM_DTYPE_Q8_0 && dim % 32 != 0)
+                    bool blocks = t == TM_DTYPE_Q8_0 || t == TM_DTYPE_Q4_0;
+                    if (blocks && dim % 32 != 0)
                         continue; /* Q8_0 caches need heads of whole blocks */
                     float *rows = tm_malloc((size_t)(n * stride) * sizeof *rows);
                     void *cache = tm_malloc((size_t)(n * stride) * eb);
@@ -58,11 +59,13 @@ static int check_attention(const char *name, const tm_kernels *k, const tm_kerne
                     if (t == TM_DTYPE_F16)
                         for (int64_t i = 0; i < n * stride; i++)
                             ((uint16_t *)cache)[i] = tm_f32_to_f16(rows[i]);
-                    else if (t == TM_DTYPE_Q8_0)
+                    else if (blocks)
                         ref->quantize[t](rows, cache, n * stride);
                     else
                         memcpy(cache, rows, (size_t)(n * stride) * sizeof *rows);
-                    size_t head_bytes = t == TM_DTYPE_Q8_0 ? (size_t)dim / 32 * 34 : dim * eb;
+                    size_t head_bytes = t == TM_DTYPE_Q8_0   ? (size_t)dim / 32 * 34
+                                        : t == TM_DTYPE_Q4_0 ? (size_t)dim / 32 * 18
+                                                             : dim * eb;
                     const char *head = (const char *)cache + head_bytes; /* kv head 1 */
                     ref->attn_scores[t](n, dim, head, stride, q, dim, n_q, s0, n);
                     k->attn_scores[t](n, dim, head, stride, q, dim, n_q, s1, n);

@@ -1,9 +1,10 @@
-/* x86 attention kernels over F32, F16 and Q8_0 KV cache rows (see tm_attn_scores_fn), on 256-bit
- * vectors, included by x86_dots.h (so compiled for AVX2 and for AVX-512). A key or value row
- * is loaded (and for F16 converted) once for up to four query heads of its group: grouped-
+/* x86 attention kernels over F32, F16, Q8_0 and Q4_0 KV cache rows (see tm_attn_scores_fn), on
+ * 256-bit vectors, included by x86_dots.h (so compiled for AVX2 and for AVX-512). A key or value
+ * row is loaded (and for F16 converted) once for up to four query heads of its group: grouped-
  * query attention reads the cache once per kv head, not once per query head. Rows whose
- * width is not a multiple of 8 take the reference. Q8_0 rows (width a multiple of 32) are
- * dequantized as they are read: half the bytes of F16 for one multiply more per vector. */
+ * width is not a multiple of 8 take the reference. Q8_0 and Q4_0 rows (widths a multiple of
+ * 32) are dequantized as they are read: fewer bytes than F16 for a few more instructions per
+ * vector. */
 #ifndef TM_KERNELS_X86_ATTN_H
 #define TM_KERNELS_X86_ATTN_H
 
@@ -90,9 +91,26 @@ static inline __m256 load8_q8_0(const uint8_t *row, int64_t d)
     return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(h)), _mm256_cvtepi32_ps(c));
 }
 
-#define LOAD8_F32(row, d)  _mm256_loadu_ps((row) + (d))
-#define LOAD8_F16(row, d)  load8_f16((row) + (d))
-#define LOAD8_Q8_0(row, d) load8_q8_0((row), (d))
+/* 8 values of a Q4_0 row from element d: nibbles (low ones for the first 16 of a block,
+ * high ones for the rest) minus 8, times the block's scale. */
+static inline __m256 load8_q4_0(const uint8_t *row, int64_t d)
+{
+    const uint8_t *blk = row + d / 32 * 18;
+    int i = (int)(d % 32);
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    __m128i b = _mm_loadl_epi64((const __m128i *)(blk + 2 + i % 16));
+    if (i >= 16)
+        b = _mm_srli_epi16(b, 4);
+    b = _mm_sub_epi8(_mm_and_si128(b, _mm_set1_epi8(0x0F)), _mm_set1_epi8(8));
+    return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(h)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b)));
+}
+
+#define ROW_Q4_0(base, j, stride) ((base) + (j) * ((stride) / 32) * 18)
+#define LOAD8_Q4_0(row, d)        load8_q4_0((row), (d))
+#define LOAD8_F32(row, d)         _mm256_loadu_ps((row) + (d))
+#define LOAD8_F16(row, d)         load8_f16((row) + (d))
+#define LOAD8_Q8_0(row, d)        load8_q8_0((row), (d))
 
 X86_ATTN_SCORES(x86_attn_scores_f32_8, float, ROW_PLAIN, LOAD8_F32)
 X86_ATTN_SCORES(x86_attn_scores_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
@@ -100,6 +118,8 @@ X86_ATTN_SCORES(x86_attn_scores_q8_0_8, uint8_t, ROW_Q8_0, LOAD8_Q8_0)
 X86_ATTN_VALUES(x86_attn_values_f32_8, float, ROW_PLAIN, LOAD8_F32)
 X86_ATTN_VALUES(x86_attn_values_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
 X86_ATTN_VALUES(x86_attn_values_q8_0_8, uint8_t, ROW_Q8_0, LOAD8_Q8_0)
+X86_ATTN_SCORES(x86_attn_scores_q4_0_8, uint8_t, ROW_Q4_0, LOAD8_Q4_0)
+X86_ATTN_VALUES(x86_attn_values_q4_0_8, uint8_t, ROW_Q4_0, LOAD8_Q4_0)
 
 #if defined(__AVX512F__)
 /* AVX-512: four keys against up to four query heads per step, sixteen dot products reduced
@@ -224,12 +244,28 @@ static inline __m512 load16_q8_0(const uint8_t *row, int64_t d)
 #define LOAD16_F16(row, d)  load16_f16((row) + (d))
 #define LOAD16_Q8_0(row, d) load16_q8_0((row), (d))
 
+static inline __m512 load16_q4_0(const uint8_t *row, int64_t d)
+{
+    const uint8_t *blk = row + d / 32 * 18;
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    __m128i b = _mm_loadu_si128((const __m128i *)(blk + 2));
+    if (d % 32 >= 16)
+        b = _mm_srli_epi16(b, 4);
+    b = _mm_sub_epi8(_mm_and_si128(b, _mm_set1_epi8(0x0F)), _mm_set1_epi8(8));
+    return _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(h)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)));
+}
+
+#define LOAD16_Q4_0(row, d) load16_q4_0((row), (d))
+
 X512_ATTN_SCORES(x512_x86_attn_scores_f32, float, ROW_PLAIN, LOAD16_F32)
 X512_ATTN_SCORES(x512_x86_attn_scores_f16, uint16_t, ROW_PLAIN, LOAD16_F16)
 X512_ATTN_SCORES(x512_x86_attn_scores_q8_0, uint8_t, ROW_Q8_0, LOAD16_Q8_0)
 X512_ATTN_VALUES(x512_x86_attn_values_f32, float, ROW_PLAIN, LOAD16_F32)
 X512_ATTN_VALUES(x512_x86_attn_values_f16, uint16_t, ROW_PLAIN, LOAD16_F16)
 X512_ATTN_VALUES(x512_x86_attn_values_q8_0, uint8_t, ROW_Q8_0, LOAD16_Q8_0)
+X512_ATTN_SCORES(x512_x86_attn_scores_q4_0, uint8_t, ROW_Q4_0, LOAD16_Q4_0)
+X512_ATTN_VALUES(x512_x86_attn_values_q4_0, uint8_t, ROW_Q4_0, LOAD16_Q4_0)
 #endif
 
 #if defined(__AVX512F__)
@@ -262,6 +298,8 @@ X86_ATTN_ENTRY(x86_attn_values_f32, values, TM_DTYPE_F32)
 X86_ATTN_ENTRY(x86_attn_values_f16, values, TM_DTYPE_F16)
 X86_ATTN_ENTRY(x86_attn_scores_q8_0, scores, TM_DTYPE_Q8_0)
 X86_ATTN_ENTRY(x86_attn_values_q8_0, values, TM_DTYPE_Q8_0)
+X86_ATTN_ENTRY(x86_attn_scores_q4_0, scores, TM_DTYPE_Q4_0)
+X86_ATTN_ENTRY(x86_attn_values_q4_0, values, TM_DTYPE_Q4_0)
 
 /* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with |r| <= ln 2
  * / 2, e^r by its Taylor polynomial to r^7 (relative error below 1e-7), 2^k added to the exponent.
@@ -333,6 +371,8 @@ static void x86_attn_fill(tm_kernels *k)
     k->attn_values[TM_DTYPE_F16] = x86_attn_values_f16;
     k->attn_scores[TM_DTYPE_Q8_0] = x86_attn_scores_q8_0;
     k->attn_values[TM_DTYPE_Q8_0] = x86_attn_values_q8_0;
+    k->attn_scores[TM_DTYPE_Q4_0] = x86_attn_scores_q4_0;
+    k->attn_values[TM_DTYPE_Q4_0] = x86_attn_values_q4_0;
     k->quantize[TM_DTYPE_F16] = x86_quantize_f16;
     k->exp_sum = x86_exp_sum;
 }
