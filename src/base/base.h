@@ -192,7 +192,8 @@ typedef struct tm_cpu {
     bool sse3, ssse3, avx, avx2, fma, f16c;
     bool avx512f, avx512bw, avx512dq, avx512vl, avx512vnni, avx512bf16, avx_vnni;
     bool amx_tile, amx_int8, amx_bf16; /* usable: on Linux the permission was granted */
-    /* arm64 */
+    /* arm64: NEON (always), SDOT/UDOT (FEAT_DotProd), SMMLA/USDOT (FEAT_I8MM), half-precision
+     * vector arithmetic (FEAT_FP16), each as the OS reports it */
     bool neon, dotprod, i8mm, fp16;
 } tm_cpu;
 

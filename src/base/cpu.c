@@ -1,6 +1,10 @@
 /* CPU feature detection. x86-64: CPUID, and-ed with what the OS saves on a context switch
  * (XGETBV), plus the Linux permission request that AMX tile data needs before first use.
- * arm64: the kernel's hardware capability bits (Linux) or sysctl (macOS). */
+ * arm64: NEON is part of every AArch64 CPU; the optional dot product (SDOT, FEAT_DotProd),
+ * 8-bit matrix multiply (SMMLA, FEAT_I8MM) and half-precision arithmetic (FEAT_FP16) come
+ * from the OS, which knows whether it saves and enables them: the kernel's hardware
+ * capability bits (Linux), sysctl (macOS), IsProcessorFeaturePresent (Windows). User-space
+ * reads of the ID registers are avoided: only Linux emulates them. */
 #define _GNU_SOURCE /* clock_gettime, madvise, sched_getaffinity under -std=c11 */
 #include "base.h"
 
@@ -119,28 +123,44 @@ static void detect_x86(tm_cpu *cpu)
 }
 #endif
 
-static void detect_arm(tm_cpu *cpu)
+#if defined(__APPLE__) && (defined(__aarch64__) || defined(__arm64__))
+/* A hw.optional.arm.FEAT_* key (macOS 12 and later); if_missing answers for older systems. */
+static bool sysctl_flag(const char *name, bool if_missing)
 {
-#if defined(__aarch64__) || defined(_M_ARM64)
-    cpu->neon = true;
-#if defined(__linux__)
-    unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
-    cpu->dotprod = (hw >> 20) & 1; /* HWCAP_ASIMDDP */
-    cpu->fp16 = (hw >> 10) & 1;    /* HWCAP_ASIMDHP */
-    cpu->i8mm = (hw2 >> 13) & 1;   /* HWCAP2_I8MM */
-#elif defined(__APPLE__)
     int v = 0;
     size_t n = sizeof v;
-    if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &n, NULL, 0) == 0)
-        cpu->dotprod = v;
-    v = 0;
-    if (sysctlbyname("hw.optional.arm.FEAT_I8MM", &v, &n, NULL, 0) == 0)
-        cpu->i8mm = v;
-    v = 0;
-    if (sysctlbyname("hw.optional.arm.FEAT_FP16", &v, &n, NULL, 0) == 0)
-        cpu->fp16 = v;
-    n = sizeof cpu->brand;
-    sysctlbyname("machdep.cpu.brand_string", cpu->brand, &n, NULL, 0);
+    if (sysctlbyname(name, &v, &n, NULL, 0) != 0)
+        return if_missing;
+    return v != 0;
+}
+#endif
+
+static void detect_arm(tm_cpu *cpu)
+{
+#if defined(__aarch64__) || defined(__arm64__) || defined(_M_ARM64)
+    cpu->neon = true; /* Advanced SIMD is mandatory in AArch64 */
+#if defined(__linux__)
+    /* bit numbers of the Linux uapi <asm/hwcap.h>, written out: older C libraries lack the
+     * names (HWCAP2_I8MM arrived in Linux 5.10) */
+    unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+    cpu->dotprod = (hw >> 20) & 1; /* HWCAP_ASIMDDP */
+    cpu->fp16 = (hw >> 10) & 1;    /* HWCAP_ASIMDHP: vector half-precision arithmetic */
+    cpu->i8mm = (hw2 >> 13) & 1;   /* HWCAP2_I8MM */
+#elif defined(__APPLE__)
+    /* every arm64 Mac has the dot product (M1 onward); the M1 lacks I8MM */
+    cpu->dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd", true);
+    cpu->i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM", false);
+    cpu->fp16 = sysctl_flag("hw.optional.arm.FEAT_FP16", true);
+    size_t n = sizeof cpu->brand;
+    if (sysctlbyname("machdep.cpu.brand_string", cpu->brand, &n, NULL, 0) != 0)
+        cpu->brand[0] = '\0';
+#elif defined(_WIN32)
+    /* PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE (43), PF_ARM_V82_I8MM_INSTRUCTIONS_AVAILABLE (66),
+     * PF_ARM_V82_FP16_INSTRUCTIONS_AVAILABLE (67) of winnt.h, by number: older SDKs lack the
+     * names, and Windows versions that predate a feature's number answer FALSE */
+    cpu->dotprod = IsProcessorFeaturePresent(43) != 0;
+    cpu->i8mm = IsProcessorFeaturePresent(66) != 0;
+    cpu->fp16 = IsProcessorFeaturePresent(67) != 0;
 #endif
 #else
     (void)cpu;
