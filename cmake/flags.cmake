@@ -24,7 +24,8 @@ if(MINGW)
 endif()
 
 # Adds kernels/<isa>.c for the ISAs this compiler and target can build, each file with its
-# own flags, and sets TM_ISA_DEFINES (TM_BUILD_AVX2=1 ...) for dispatch.c.
+# own flags, and sets TM_ISA_DEFINES (TM_BUILD_AVX2=1 ...) for dispatch.c. Only GCC and
+# Clang: the kernels use their vector extensions and builtins (MSVC builds the reference).
 set(TM_ISA_DEFINES "")
 function(tm_add_isa_kernels out_var)
   set(sources ${${out_var}})
@@ -42,6 +43,18 @@ function(tm_add_isa_kernels out_var)
       set_source_files_properties(src/tensor/kernels/avx512.c PROPERTIES
         COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
       list(APPEND defines TM_BUILD_AVX512=1)
+    endif()
+  endif()
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64" AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    if(EXISTS ${dir}/neon.c) # NEON is part of every AArch64 CPU: no flags
+      list(APPEND sources src/tensor/kernels/neon.c)
+      list(APPEND defines TM_BUILD_NEON=1)
+    endif()
+    if(EXISTS ${dir}/dotprod.c)
+      list(APPEND sources src/tensor/kernels/dotprod.c)
+      set_source_files_properties(src/tensor/kernels/dotprod.c PROPERTIES
+        COMPILE_OPTIONS "-march=armv8.2-a+dotprod")
+      list(APPEND defines TM_BUILD_DOTPROD=1)
     endif()
   endif()
   set(${out_var} ${sources} PARENT_SCOPE)

@@ -212,7 +212,8 @@ tm_attn_values_fn tm_attn_values_ref(uint32_t type);
  * has a GEMM for its type. Rows go in groups of TM_PACK_ROWS = 16; a group stores, for every
  * block of 32 columns, its codes so that one 64-byte vector holds four consecutive codes of
  * each of the 16 rows (the operand layout of vpdpbusd against one broadcast activation
- * word), then all the groups' block scales after the codes. A group takes exactly the bytes
+ * word; on Arm, four registers of 4 rows x 4 codes, the operand of SDOT by lane), then all
+ * the groups' block scales after the codes. A group takes exactly the bytes
  * of its 16 rows in the file, so packing costs no memory once the file's pages are released.
  *
  *   Q4_0 group: nb blocks of 256 bytes: vector v (v < 4), lane r, byte j = file byte qs[4v + j]
@@ -254,7 +255,7 @@ typedef void (*tm_gemm_x16_fn)(int64_t n_cols, const void *group, const void *ac
                                uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride);
 
 typedef struct tm_kernels {
-    const char *isa;                               /* "ref", "avx2", "avx512", ... */
+    const char *isa;                               /* "ref", "avx2", "dotprod", ... */
     tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];         /* by weight type; NULL: not computable */
     tm_vec_dot_x4_fn vec_dot_x4[TM_DTYPE_COUNT];   /* four tokens at once; NULL: use vec_dot */
     tm_from_float_fn quantize[TM_DTYPE_COUNT];     /* float -> type; used for activation formats */
@@ -266,11 +267,12 @@ typedef struct tm_kernels {
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",
- * "avx512" force one (TM_E_UNSUPPORTED if the CPU or this build cannot run it; TM_E_ARG for
- * an unknown name). Every slot of the reference stays valid where an ISA has no override. */
+ * "avx512" (x86-64), "neon", "dotprod" (arm64) force one (TM_E_UNSUPPORTED if the CPU or this
+ * build cannot run it; TM_E_ARG for an unknown name). Every slot of the reference stays valid
+ * where an ISA has no override. */
 tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm_err *err);
 /* The names of the tables this build has and this CPU runs, best last, e.g.
- * {"ref", "avx2", "avx512"}; returns how many were written. */
+ * {"ref", "avx2", "avx512"} or {"ref", "neon", "dotprod"}; returns how many were written. */
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap);
 
 /* ---- matrix x activations (matmul.c) ------------------------------------------------------ */

@@ -341,6 +341,20 @@ static void test_selection(void)
     const char *names[8];
     int n = tm_kernels_available(&cpu, names, 8);
     TM_CHECK_EQ_STR(k.isa, names[n - 1]); /* auto picks the best */
+    /* a known table is picked when this CPU and build run it, refused when not (the other
+     * architecture's tables always are) */
+    static const char *const known[] = {"avx2", "avx512", "neon", "dotprod"};
+    for (size_t i = 0; i < TM_ARRAY_LEN(known); i++) {
+        bool runs = false;
+        for (int j = 0; j < n; j++)
+            runs = runs || strcmp(names[j], known[i]) == 0;
+        if (runs) {
+            TM_CHECK_OK(tm_kernels_init(&k, &cpu, known[i], &err), &err);
+            TM_CHECK_EQ_STR(k.isa, known[i]);
+        } else {
+            TM_CHECK_STATUS(tm_kernels_init(&k, &cpu, known[i], &err), TM_E_UNSUPPORTED, &err);
+        }
+    }
 }
 
 int main(void)

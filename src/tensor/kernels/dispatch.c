@@ -1,6 +1,7 @@
 /* Choosing a kernel table once, from the CPU's features. Tables build on each other: the
- * reference fills every slot, AVX2 overrides what it implements, AVX-512 overrides on top of
- * AVX2, so a type without a fast kernel still works at the best level below. */
+ * reference fills every slot, each ISA overrides what it implements on top of the level
+ * below (x86: AVX2, then AVX-512; Arm: NEON, then dotprod), so a type without a fast kernel
+ * still works at the best level below. */
 #include "isa.h"
 
 #include <string.h>
@@ -22,16 +23,23 @@ void tm_kernels_init_ref(tm_kernels *k)
     }
 }
 
+#if TM_BUILD_AVX2 || TM_BUILD_AVX512 /* clang warns of unused static functions */
 static inline bool cpu_runs_avx2(const tm_cpu *cpu)
 {
     return cpu->avx2 && cpu->fma && cpu->f16c;
 }
+#endif
 
+#if TM_BUILD_AVX512
 static inline bool cpu_runs_avx512(const tm_cpu *cpu)
 {
     return cpu_runs_avx2(cpu) && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq &&
            cpu->avx512vnni;
 }
+#endif
+
+/* Every table name any build knows, best last within an architecture. */
+static const char *const g_known[] = {"ref", "avx2", "avx512", "neon", "dotprod"};
 
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
 {
@@ -46,6 +54,14 @@ int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
     if (n < cap && cpu_runs_avx512(cpu))
         names[n++] = "avx512";
 #endif
+#if TM_BUILD_NEON
+    if (n < cap && cpu->neon)
+        names[n++] = "neon";
+#endif
+#if TM_BUILD_DOTPROD
+    if (n < cap && cpu->neon && cpu->dotprod)
+        names[n++] = "dotprod";
+#endif
     (void)cpu;
     return n;
 }
@@ -56,8 +72,12 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
     int n = tm_kernels_available(cpu, names, 8);
     const char *pick = names[n - 1];
     if (want && strcmp(want, "auto") != 0) {
-        if (strcmp(want, "ref") != 0 && strcmp(want, "avx2") != 0 && strcmp(want, "avx512") != 0)
-            return tm_fail(err, TM_E_ARG, "unknown kernel table '%s' (ref, avx2, avx512, auto)",
+        bool known = false;
+        for (size_t i = 0; i < TM_ARRAY_LEN(g_known); i++)
+            known = known || strcmp(want, g_known[i]) == 0;
+        if (!known)
+            return tm_fail(err, TM_E_ARG,
+                           "unknown kernel table '%s' (ref, avx2, avx512, neon, dotprod, auto)",
                            want);
         pick = NULL;
         for (int i = 0; i < n; i++)
@@ -75,6 +95,14 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
 #if TM_BUILD_AVX512
     if (strcmp(pick, "avx512") == 0)
         tm_kernels_init_avx512(k);
+#endif
+#if TM_BUILD_NEON
+    if (strcmp(pick, "neon") == 0 || strcmp(pick, "dotprod") == 0)
+        tm_kernels_init_neon(k);
+#endif
+#if TM_BUILD_DOTPROD
+    if (strcmp(pick, "dotprod") == 0)
+        tm_kernels_init_dotprod(k);
 #endif
     k->isa = pick;
     return TM_OK;

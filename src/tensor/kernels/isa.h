@@ -13,5 +13,11 @@ void tm_kernels_init_avx2(tm_kernels *k);
 #if TM_BUILD_AVX512
 void tm_kernels_init_avx512(tm_kernels *k);
 #endif
+#if TM_BUILD_NEON
+void tm_kernels_init_neon(tm_kernels *k);
+#endif
+#if TM_BUILD_DOTPROD
+void tm_kernels_init_dotprod(tm_kernels *k);
+#endif
 
 #endif

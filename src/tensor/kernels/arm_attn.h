@@ -1,0 +1,243 @@
+/* Arm attention kernels over F32 and F16 KV cache rows (see tm_attn_scores_fn) on 128-bit
+ * NEON vectors, included by arm_dots.h (so compiled into every Arm table). Both kernels take
+ * up to four query heads of a group at once, so a key or value row is loaded (and for F16
+ * converted) once per group of four heads, not once per head:
+ *
+ *   scores: four keys by up to four heads per step, sixteen 4-lane sums; pairwise adds
+ *           (FADDP) reduce four of them into one vector holding four keys' scores, stored
+ *           as they are since a head's scores are contiguous;
+ *   values: up to four heads by 16 dimensions held in registers across all keys, added to
+ *           the output once.
+ *
+ * The head count of a step is a compile-time constant (1 to 4), so a group of one query head
+ * (plain multi-head attention) does no wasted work. Rows whose width is not a multiple of 4
+ * take the reference. Results equal the reference's up to float summation order. */
+#ifndef TM_KERNELS_ARM_ATTN_H
+#define TM_KERNELS_ARM_ATTN_H
+
+#include <arm_neon.h>
+#include <math.h>
+
+#define ARM_INLINE static inline __attribute__((always_inline))
+
+ARM_INLINE float32x4_t load4_f32(const float *p)
+{
+    return vld1q_f32(p);
+}
+
+ARM_INLINE float32x4_t load4_f16(const uint16_t *p)
+{
+    return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
+}
+
+/* One body for both row types: LOAD4(p) gives 4 floats of a row. Heads past the group's end
+ * are not computed: nh is a constant in every instance. */
+#define ARM_ATTN_SCORES(name, elem, LOAD4)                                                      \
+    ARM_INLINE void name##_heads(const int nh, int64_t n, int64_t dim, const elem *k,           \
+                                 int64_t k_stride, const float *q, int64_t q_stride, float *s,  \
+                                 int64_t s_stride)                                              \
+    {                                                                                           \
+        int64_t j = 0;                                                                          \
+        for (; j + 4 <= n; j += 4) {                                                            \
+            const elem *r = k + j * k_stride;                                                   \
+            float32x4_t acc[4][4];                                                              \
+            for (int h = 0; h < nh; h++)                                                        \
+                for (int i = 0; i < 4; i++)                                                     \
+                    acc[h][i] = vdupq_n_f32(0);                                                 \
+            for (int64_t d = 0; d < dim; d += 4) {                                              \
+                float32x4_t k0 = LOAD4(r + d), k1 = LOAD4(r + k_stride + d);                    \
+                float32x4_t k2 = LOAD4(r + 2 * k_stride + d), k3 = LOAD4(r + 3 * k_stride + d); \
+                for (int h = 0; h < nh; h++) {                                                  \
+                    float32x4_t qv = vld1q_f32(q + h * q_stride + d);                           \
+                    acc[h][0] = vfmaq_f32(acc[h][0], k0, qv);                                   \
+                    acc[h][1] = vfmaq_f32(acc[h][1], k1, qv);                                   \
+                    acc[h][2] = vfmaq_f32(acc[h][2], k2, qv);                                   \
+                    acc[h][3] = vfmaq_f32(acc[h][3], k3, qv);                                   \
+                }                                                                               \
+            }                                                                                   \
+            for (int h = 0; h < nh; h++)                                                        \
+                vst1q_f32(s + h * s_stride + j, vpaddq_f32(vpaddq_f32(acc[h][0], acc[h][1]),    \
+                                                           vpaddq_f32(acc[h][2], acc[h][3])));  \
+        }                                                                                       \
+        for (; j < n; j++)                                                                      \
+            for (int h = 0; h < nh; h++) {                                                      \
+                float32x4_t a = vdupq_n_f32(0);                                                 \
+                for (int64_t d = 0; d < dim; d += 4)                                            \
+                    a = vfmaq_f32(a, LOAD4(k + j * k_stride + d),                               \
+                                  vld1q_f32(q + h * q_stride + d));                             \
+                s[h * s_stride + j] = vaddvq_f32(a);                                            \
+            }                                                                                   \
+    }                                                                                           \
+    static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,   \
+                     int64_t q_stride, int n_q, float *s, int64_t s_stride)                     \
+    {                                                                                           \
+        for (int g = 0; g < n_q; g += 4) {                                                      \
+            const float *qg = q + g * q_stride;                                                 \
+            float *sg = s + g * s_stride;                                                       \
+            switch (n_q - g < 4 ? n_q - g : 4) {                                                \
+            case 1:                                                                             \
+                name##_heads(1, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
+                break;                                                                          \
+            case 2:                                                                             \
+                name##_heads(2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
+                break;                                                                          \
+            case 3:                                                                             \
+                name##_heads(3, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
+                break;                                                                          \
+            default:                                                                            \
+                name##_heads(4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
+                break;                                                                          \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+/* Values: nc vectors (4 * nc dimensions from d0) for nh heads, summed over all keys. */
+#define ARM_ATTN_VALUES(name, elem, LOAD4)                                                       \
+    ARM_INLINE void name##_tile(const int nh, const int nc, int64_t n, const elem *v,            \
+                                int64_t v_stride, const float *w, int64_t w_stride, float *out,  \
+                                int64_t o_stride)                                                \
+    {                                                                                            \
+        float32x4_t acc[4][4];                                                                   \
+        for (int h = 0; h < nh; h++)                                                             \
+            for (int c = 0; c < nc; c++)                                                         \
+                acc[h][c] = vdupq_n_f32(0);                                                      \
+        for (int64_t j = 0; j < n; j++) {                                                        \
+            float32x4_t x[4];                                                                    \
+            for (int c = 0; c < nc; c++)                                                         \
+                x[c] = LOAD4(v + j * v_stride + 4 * c);                                          \
+            for (int h = 0; h < nh; h++) {                                                       \
+                float wj = w[h * w_stride + j];                                                  \
+                for (int c = 0; c < nc; c++)                                                     \
+                    acc[h][c] = vfmaq_n_f32(acc[h][c], x[c], wj);                                \
+            }                                                                                    \
+        }                                                                                        \
+        for (int h = 0; h < nh; h++)                                                             \
+            for (int c = 0; c < nc; c++) {                                                       \
+                float *o = out + h * o_stride + 4 * c;                                           \
+                vst1q_f32(o, vaddq_f32(vld1q_f32(o), acc[h][c]));                                \
+            }                                                                                    \
+    }                                                                                            \
+    ARM_INLINE void name##_heads(const int nh, int64_t n, int64_t dim, const elem *v,            \
+                                 int64_t v_stride, const float *w, int64_t w_stride, float *out, \
+                                 int64_t o_stride)                                               \
+    {                                                                                            \
+        int64_t d = 0;                                                                           \
+        for (; d + 16 <= dim; d += 16)                                                           \
+            name##_tile(nh, 4, n, v + d, v_stride, w, w_stride, out + d, o_stride);              \
+        for (; d < dim; d += 4)                                                                  \
+            name##_tile(nh, 1, n, v + d, v_stride, w, w_stride, out + d, o_stride);              \
+    }                                                                                            \
+    static void name(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,    \
+                     int64_t w_stride, int n_q, float *out, int64_t o_stride)                    \
+    {                                                                                            \
+        for (int g = 0; g < n_q; g += 4) {                                                       \
+            const float *wg = w + g * w_stride;                                                  \
+            float *og = out + g * o_stride;                                                      \
+            switch (n_q - g < 4 ? n_q - g : 4) {                                                 \
+            case 1:                                                                              \
+                name##_heads(1, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
+                break;                                                                           \
+            case 2:                                                                              \
+                name##_heads(2, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
+                break;                                                                           \
+            case 3:                                                                              \
+                name##_heads(3, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
+                break;                                                                           \
+            default:                                                                             \
+                name##_heads(4, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
+                break;                                                                           \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+ARM_ATTN_SCORES(arm_attn_scores_f32_4, float, load4_f32)
+ARM_ATTN_SCORES(arm_attn_scores_f16_4, uint16_t, load4_f16)
+ARM_ATTN_VALUES(arm_attn_values_f32_4, float, load4_f32)
+ARM_ATTN_VALUES(arm_attn_values_f16_4, uint16_t, load4_f16)
+
+#define ARM_ATTN_ENTRY(name, kind, type)                                                      \
+    static void name(int64_t n, int64_t dim, const void *x, int64_t x_stride, const float *y, \
+                     int64_t y_stride, int n_q, float *o, int64_t o_stride)                   \
+    {                                                                                         \
+        if (dim % 4 == 0)                                                                     \
+            name##_4(n, dim, x, x_stride, y, y_stride, n_q, o, o_stride);                     \
+        else                                                                                  \
+            tm_attn_##kind##_ref(type)(n, dim, x, x_stride, y, y_stride, n_q, o, o_stride);   \
+    }
+
+ARM_ATTN_ENTRY(arm_attn_scores_f32, scores, TM_DTYPE_F32)
+ARM_ATTN_ENTRY(arm_attn_scores_f16, scores, TM_DTYPE_F16)
+ARM_ATTN_ENTRY(arm_attn_values_f32, values, TM_DTYPE_F32)
+ARM_ATTN_ENTRY(arm_attn_values_f16, values, TM_DTYPE_F16)
+
+/* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with
+ * |r| <= ln 2 / 2, e^r by its Taylor polynomial to r^7 (relative error below 1e-7), 2^k
+ * added to the exponent. */
+static inline float32x4_t exp4_nonpos(float32x4_t x)
+{
+    uint32x4_t live = vcgeq_f32(x, vdupq_n_f32(-87.0f));
+    x = vmaxq_f32(x, vdupq_n_f32(-87.0f));
+    float32x4_t k = vrndnq_f32(vmulq_n_f32(x, 1.44269504f));
+    float32x4_t r = vfmsq_f32(x, k, vdupq_n_f32(0.693145752f)); /* ln 2, split in two */
+    r = vfmsq_f32(r, k, vdupq_n_f32(1.42860677e-6f));
+    float32x4_t p = vdupq_n_f32(1.0f / 5040);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 720), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 120), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 24), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 6), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    int32x4_t e = vshlq_n_s32(vcvtq_s32_f32(k), 23);
+    uint32x4_t bits = vreinterpretq_u32_s32(vaddq_s32(vreinterpretq_s32_f32(p), e));
+    return vreinterpretq_f32_u32(vandq_u32(bits, live));
+}
+
+/* The argument is scale * x - max rounded as the reference rounds it (no fused multiply-
+ * add), so only the polynomial differs from expf. */
+static float arm_exp_sum(float *x, int64_t n, float scale)
+{
+    float32x4_t vmax = vdupq_n_f32(-INFINITY);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        vmax = vmaxq_f32(vmax, vmulq_n_f32(vld1q_f32(x + i), scale));
+    float max = vmaxvq_f32(vmax);
+    for (int64_t t = i; t < n; t++)
+        max = scale * x[t] > max ? scale * x[t] : max;
+    float32x4_t vm = vdupq_n_f32(max), sum = vdupq_n_f32(0);
+    for (i = 0; i + 4 <= n; i += 4) {
+        float32x4_t e = exp4_nonpos(vsubq_f32(vmulq_n_f32(vld1q_f32(x + i), scale), vm));
+        vst1q_f32(x + i, e);
+        sum = vaddq_f32(sum, e);
+    }
+    float total = vaddvq_f32(sum);
+    for (; i < n; i++) {
+        x[i] = expf(scale * x[i] - max);
+        total += x[i];
+    }
+    return total;
+}
+
+/* F32 -> F16 rows (the cache writes) with the hardware conversion (FCVTN), which rounds to
+ * nearest even under the default FPCR as the reference does. */
+static void arm_quantize_f16(const float *src, void *dst, int64_t n)
+{
+    uint16_t *d = dst;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        vst1_u16(d + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(src + i))));
+    for (; i < n; i++)
+        d[i] = tm_f32_to_f16(src[i]);
+}
+
+static void arm_attn_fill(tm_kernels *k)
+{
+    k->attn_scores[TM_DTYPE_F32] = arm_attn_scores_f32;
+    k->attn_scores[TM_DTYPE_F16] = arm_attn_scores_f16;
+    k->attn_values[TM_DTYPE_F32] = arm_attn_values_f32;
+    k->attn_values[TM_DTYPE_F16] = arm_attn_values_f16;
+    k->quantize[TM_DTYPE_F16] = arm_quantize_f16;
+    k->exp_sum = arm_exp_sum;
+}
+
+#endif
