@@ -24,9 +24,12 @@ if(MINGW)
 endif()
 
 # Adds kernels/<isa>.c for the ISAs this compiler and target can build, each file with its
-# own flags, and sets TM_ISA_DEFINES (TM_BUILD_AVX2=1 ...) for dispatch.c. Only GCC and
-# Clang: the kernels use their vector extensions and builtins (MSVC builds the reference).
+# own flags, and sets TM_ISA_DEFINES (TM_BUILD_AVX2=1 ...) for dispatch.c and
+# TM_KERNEL_TABLES (avx2;avx512 ...: the tables beside "ref" that dispatch.c can pick) for
+# the tests. Only GCC and Clang: the kernels use their vector extensions and builtins (MSVC
+# builds the reference).
 set(TM_ISA_DEFINES "")
+set(TM_KERNEL_TABLES "")
 function(tm_add_isa_kernels out_var)
   set(sources ${${out_var}})
   set(defines "")
@@ -59,4 +62,8 @@ function(tm_add_isa_kernels out_var)
   endif()
   set(${out_var} ${sources} PARENT_SCOPE)
   set(TM_ISA_DEFINES ${defines} PARENT_SCOPE)
+  set(tables ${defines})
+  list(TRANSFORM tables REPLACE "^TM_BUILD_([A-Z0-9]+)=1$" "\\1")
+  string(TOLOWER "${tables}" tables)
+  set(TM_KERNEL_TABLES ${tables} PARENT_SCOPE)
 endfunction()

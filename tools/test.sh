@@ -4,19 +4,25 @@
 #   release  Release build with -Werror, every ctest
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer build, every ctest
 #   mingw    Windows cross-build with mingw-w64 (compile and link)
+#   arm64    Linux arm64 cross-build; under qemu-aarch64 the kernel, quantizer and golden-logit
+#            tests of every Arm kernel table on an emulated CPU with every extension (max),
+#            then the kernel tests on one without the dot product (cortex-a53)
 #   fuzz     each libFuzzer target for a short run over its corpus (needs clang)
-# --quick runs format and release only.
+# --quick runs format and release only; --stage NAME runs that stage only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=0
+only=""
 [[ ${1:-} == --quick ]] && quick=1
+[[ ${1:-} == --stage ]] && only=${2:?"--stage needs a stage name"}
 jobs=$(nproc)
 t_all=$(date +%s)
 
 stage() {
     local name=$1
     shift
+    [[ -n $only && $name != "$only" ]] && return 0
     local t0
     t0=$(date +%s)
     echo "==== $name" >&2
@@ -41,6 +47,19 @@ mingw_build() {
     cmake -S . -B build/ci-mingw -G Ninja -DTM_WERROR=ON \
         -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake >/dev/null
     cmake --build build/ci-mingw -j"$jobs"
+}
+
+arm64_test() {
+    local dir=build/ci-arm64
+    cmake -S . -B "$dir" -G Ninja -DTM_WERROR=ON \
+        -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux.cmake >/dev/null
+    cmake --build "$dir" -j"$jobs"
+    # the golden tests once per Arm table (model/test_golden_*.<table>): the reference is
+    # checked natively, and under emulation every table costs minutes
+    QEMU_CPU=max ctest --test-dir "$dir" -j"$jobs" --output-on-failure -R \
+        '^(base/test_cpu|tensor/test_kernels|tensor/test_quant|model/test_blocks|model/test_golden_[a-z]+\.[a-z0-9]+)$'
+    QEMU_CPU=cortex-a53 ctest --test-dir "$dir" --output-on-failure \
+        -R '^(base/test_cpu|tensor/test_kernels)$'
 }
 
 fuzz_smoke() {
@@ -72,6 +91,7 @@ if [[ $quick == 0 ]]; then
     export UBSAN_OPTIONS=print_stacktrace=1
     stage asan build_and_test build/ci-asan -DCMAKE_BUILD_TYPE=Debug -DTM_SANITIZE=ON
     stage mingw mingw_build
+    stage arm64 arm64_test
     stage fuzz fuzz_smoke
 fi
 echo "==== all stages passed in $(($(date +%s) - t_all)) s" >&2

@@ -27,6 +27,35 @@ static inline void golden_compare(const char *label, const float *got, const flo
     TM_CHECK_MSG(mean <= tol_mean, "%s: mean|diff| %.6g > %.6g", label, mean, tol_mean);
 }
 
+/* Whether name is one of the comma-separated names in list. */
+static inline bool golden_listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, name, len) == 0)
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+/* The kernel tables the golden tests run: every table this CPU runs, or only those of them
+ * named in TM_TEST_KERNELS (comma-separated). CI's emulated arm64 stage names the Arm tables:
+ * under QEMU each table costs minutes, and the reference is checked in the native stages. */
+static inline int golden_tables(const char **names, int cap)
+{
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    const char *all[8];
+    int n_all = tm_kernels_available(&cpu, all, 8), n = 0;
+    const char *only = tm_getenv("TM_TEST_KERNELS");
+    for (int i = 0; i < n_all && n < cap; i++)
+        if (!only || golden_listed(only, all[i]))
+            names[n++] = all[i];
+    return n;
+}
+
 /* Logits of ids[0..n) through the public API: one batch, or one token at a time. */
 static inline bool golden_eval(const char *path, const char *kernels, bool float_act,
                                const tm_token *ids, int32_t n, bool one_by_one, float *logits)

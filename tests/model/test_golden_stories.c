@@ -36,10 +36,8 @@ static void test_logits_of_first_positions(void)
     float want[3 * N_VOCAB], got[3 * N_VOCAB];
     read_logits_file(want);
     const tm_token ids[3] = {1, 403, 407};
-    tm_cpu cpu;
-    tm_cpu_detect(&cpu);
     const char *tables[8];
-    int n_tables = tm_kernels_available(&cpu, tables, 8);
+    int n_tables = golden_tables(tables, 8);
     for (int t = 0; t < n_tables; t++) {
         for (int one_by_one = 0; one_by_one <= 1; one_by_one++) {
             memset(got, 0, sizeof got);
@@ -130,10 +128,8 @@ static void greedy_case(int c, const char *kernels)
 
 static void test_greedy_continuations(void)
 {
-    tm_cpu cpu;
-    tm_cpu_detect(&cpu);
     const char *tables[8];
-    int n_tables = tm_kernels_available(&cpu, tables, 8);
+    int n_tables = golden_tables(tables, 8);
     for (int t = 0; t < n_tables; t++)
         for (int c = 1; c <= 4; c++)
             greedy_case(c, tables[t]);
