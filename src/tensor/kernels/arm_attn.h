@@ -1,7 +1,7 @@
-/* Arm attention kernels over F32 and F16 KV cache rows (see tm_attn_scores_fn) on 128-bit
- * NEON vectors, included by arm_dots.h (so compiled into every Arm table). Both kernels take
- * up to four query heads of a group at once, so a key or value row is loaded (and for F16
- * converted) once per group of four heads, not once per head:
+/* Arm attention kernels over F32, F16 and Q8_0 KV cache rows (see tm_attn_scores_fn) on
+ * 128-bit NEON vectors, included by arm_dots.h (so compiled into every Arm table). Both
+ * kernels take up to four query heads of a group at once, so a key or value row is loaded
+ * (and converted) once per group of four heads, not once per head:
  *
  *   scores: four keys by up to four heads per step, sixteen 4-lane sums; pairwise adds
  *           (FADDP) reduce four of them into one vector holding four keys' scores, stored
@@ -10,13 +10,16 @@
  *           the output once.
  *
  * The head count of a step is a compile-time constant (1 to 4), so a group of one query head
- * (plain multi-head attention) does no wasted work. Rows whose width is not a multiple of 4
- * take the reference. Results equal the reference's up to float summation order. */
+ * (plain multi-head attention) does no wasted work. F32 and F16 rows whose width is not a
+ * multiple of 4 take the reference. Q8_0 rows (whole blocks of 32) are dequantized 16 values
+ * at a time as they are read: half the bytes of F16 for a widening and a multiply more.
+ * Results equal the reference's up to float summation order. */
 #ifndef TM_KERNELS_ARM_ATTN_H
 #define TM_KERNELS_ARM_ATTN_H
 
 #include <arm_neon.h>
 #include <math.h>
+#include <string.h>
 
 #define ARM_INLINE static inline __attribute__((always_inline))
 
@@ -29,6 +32,31 @@ ARM_INLINE float32x4_t load4_f16(const uint16_t *p)
 {
     return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
 }
+
+/* The groups of up to four heads, each through a kernel whose head count is a constant. */
+#define ARM_ATTN_GROUPS(name, heads, elem)                                                    \
+    static void name(int64_t n, int64_t dim, const void *x, int64_t x_stride, const float *y, \
+                     int64_t y_stride, int n_q, float *o, int64_t o_stride)                   \
+    {                                                                                         \
+        for (int g = 0; g < n_q; g += 4) {                                                    \
+            const float *yg = y + g * y_stride;                                               \
+            float *og = o + g * o_stride;                                                     \
+            switch (n_q - g < 4 ? n_q - g : 4) {                                              \
+            case 1:                                                                           \
+                heads(1, n, dim, (const elem *)x, x_stride, yg, y_stride, og, o_stride);      \
+                break;                                                                        \
+            case 2:                                                                           \
+                heads(2, n, dim, (const elem *)x, x_stride, yg, y_stride, og, o_stride);      \
+                break;                                                                        \
+            case 3:                                                                           \
+                heads(3, n, dim, (const elem *)x, x_stride, yg, y_stride, og, o_stride);      \
+                break;                                                                        \
+            default:                                                                          \
+                heads(4, n, dim, (const elem *)x, x_stride, yg, y_stride, og, o_stride);      \
+                break;                                                                        \
+            }                                                                                 \
+        }                                                                                     \
+    }
 
 /* One body for both row types: LOAD4(p) gives 4 floats of a row. Heads past the group's end
  * are not computed: nh is a constant in every instance. */
@@ -67,28 +95,6 @@ ARM_INLINE float32x4_t load4_f16(const uint16_t *p)
                                   vld1q_f32(q + h * q_stride + d));                             \
                 s[h * s_stride + j] = vaddvq_f32(a);                                            \
             }                                                                                   \
-    }                                                                                           \
-    static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,   \
-                     int64_t q_stride, int n_q, float *s, int64_t s_stride)                     \
-    {                                                                                           \
-        for (int g = 0; g < n_q; g += 4) {                                                      \
-            const float *qg = q + g * q_stride;                                                 \
-            float *sg = s + g * s_stride;                                                       \
-            switch (n_q - g < 4 ? n_q - g : 4) {                                                \
-            case 1:                                                                             \
-                name##_heads(1, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
-                break;                                                                          \
-            case 2:                                                                             \
-                name##_heads(2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
-                break;                                                                          \
-            case 3:                                                                             \
-                name##_heads(3, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
-                break;                                                                          \
-            default:                                                                            \
-                name##_heads(4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);               \
-                break;                                                                          \
-            }                                                                                   \
-        }                                                                                       \
     }
 
 /* Values: nc vectors (4 * nc dimensions from d0) for nh heads, summed over all keys. */
@@ -126,49 +132,125 @@ ARM_INLINE float32x4_t load4_f16(const uint16_t *p)
             name##_tile(nh, 4, n, v + d, v_stride, w, w_stride, out + d, o_stride);              \
         for (; d < dim; d += 4)                                                                  \
             name##_tile(nh, 1, n, v + d, v_stride, w, w_stride, out + d, o_stride);              \
-    }                                                                                            \
-    static void name(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,    \
-                     int64_t w_stride, int n_q, float *out, int64_t o_stride)                    \
-    {                                                                                            \
-        for (int g = 0; g < n_q; g += 4) {                                                       \
-            const float *wg = w + g * w_stride;                                                  \
-            float *og = out + g * o_stride;                                                      \
-            switch (n_q - g < 4 ? n_q - g : 4) {                                                 \
-            case 1:                                                                              \
-                name##_heads(1, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
-                break;                                                                           \
-            case 2:                                                                              \
-                name##_heads(2, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
-                break;                                                                           \
-            case 3:                                                                              \
-                name##_heads(3, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
-                break;                                                                           \
-            default:                                                                             \
-                name##_heads(4, n, dim, v, v_stride, wg, w_stride, og, o_stride);                \
-                break;                                                                           \
-            }                                                                                    \
-        }                                                                                        \
     }
 
-ARM_ATTN_SCORES(arm_attn_scores_f32_4, float, load4_f32)
-ARM_ATTN_SCORES(arm_attn_scores_f16_4, uint16_t, load4_f16)
-ARM_ATTN_VALUES(arm_attn_values_f32_4, float, load4_f32)
-ARM_ATTN_VALUES(arm_attn_values_f16_4, uint16_t, load4_f16)
+ARM_ATTN_SCORES(scores_f32, float, load4_f32)
+ARM_ATTN_SCORES(scores_f16, uint16_t, load4_f16)
+ARM_ATTN_VALUES(values_f32, float, load4_f32)
+ARM_ATTN_VALUES(values_f16, uint16_t, load4_f16)
+ARM_ATTN_GROUPS(arm_attn_scores_f32_4, scores_f32_heads, float)
+ARM_ATTN_GROUPS(arm_attn_scores_f16_4, scores_f16_heads, uint16_t)
+ARM_ATTN_GROUPS(arm_attn_values_f32_4, values_f32_heads, float)
+ARM_ATTN_GROUPS(arm_attn_values_f16_4, values_f16_heads, uint16_t)
 
-#define ARM_ATTN_ENTRY(name, kind, type)                                                      \
+/* ---- Q8_0 rows: blocks of 32 codes (34 bytes) ---------------------------------------------- */
+
+/* 16 values of a Q8_0 row from element d (d % 16 == 0): the codes times their block's scale. */
+ARM_INLINE void load16_q8_0(const uint8_t *row, int64_t d, float32x4_t x[4])
+{
+    const uint8_t *blk = row + d / 32 * 34;
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    float32x4_t scale = vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h)));
+    int8x16_t c = vld1q_s8((const int8_t *)blk + 2 + d % 32);
+    int16x8_t lo = vmovl_s8(vget_low_s8(c)), hi = vmovl_high_s8(c);
+    x[0] = vmulq_f32(scale, vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo))));
+    x[1] = vmulq_f32(scale, vcvtq_f32_s32(vmovl_high_s16(lo)));
+    x[2] = vmulq_f32(scale, vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi))));
+    x[3] = vmulq_f32(scale, vcvtq_f32_s32(vmovl_high_s16(hi)));
+}
+
+/* Row j of a Q8_0 cache whose rows are stride elements apart. */
+ARM_INLINE const uint8_t *q8_0_row(const void *cache, int64_t j, int64_t stride)
+{
+    return (const uint8_t *)cache + j * (stride / 32) * 34;
+}
+
+/* As ARM_ATTN_SCORES, with one key's 16 values at a time (four vectors) against every head:
+ * four keys' 16 values would take 16 registers beside the 16 sums. */
+ARM_INLINE void scores_q8_0_heads(const int nh, int64_t n, int64_t dim, const void *k,
+                                  int64_t k_stride, const float *q, int64_t q_stride, float *s,
+                                  int64_t s_stride)
+{
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        float32x4_t acc[4][4];
+        for (int h = 0; h < nh; h++)
+            for (int i = 0; i < 4; i++)
+                acc[h][i] = vdupq_n_f32(0);
+        for (int64_t d = 0; d < dim; d += 16)
+            for (int i = 0; i < 4; i++) {
+                float32x4_t x[4];
+                load16_q8_0(q8_0_row(k, j + i, k_stride), d, x);
+                for (int c = 0; c < 4; c++)
+                    for (int h = 0; h < nh; h++)
+                        acc[h][i] =
+                            vfmaq_f32(acc[h][i], x[c], vld1q_f32(q + h * q_stride + d + 4 * c));
+            }
+        for (int h = 0; h < nh; h++)
+            vst1q_f32(s + h * s_stride + j, vpaddq_f32(vpaddq_f32(acc[h][0], acc[h][1]),
+                                                       vpaddq_f32(acc[h][2], acc[h][3])));
+    }
+    for (; j < n; j++)
+        for (int h = 0; h < nh; h++) {
+            float32x4_t a = vdupq_n_f32(0);
+            for (int64_t d = 0; d < dim; d += 16) {
+                float32x4_t x[4];
+                load16_q8_0(q8_0_row(k, j, k_stride), d, x);
+                for (int c = 0; c < 4; c++)
+                    a = vfmaq_f32(a, x[c], vld1q_f32(q + h * q_stride + d + 4 * c));
+            }
+            s[h * s_stride + j] = vaddvq_f32(a);
+        }
+}
+
+ARM_INLINE void values_q8_0_heads(const int nh, int64_t n, int64_t dim, const void *v,
+                                  int64_t v_stride, const float *w, int64_t w_stride, float *out,
+                                  int64_t o_stride)
+{
+    for (int64_t d = 0; d < dim; d += 16) {
+        float32x4_t acc[4][4];
+        for (int h = 0; h < nh; h++)
+            for (int c = 0; c < 4; c++)
+                acc[h][c] = vdupq_n_f32(0);
+        for (int64_t j = 0; j < n; j++) {
+            float32x4_t x[4];
+            load16_q8_0(q8_0_row(v, j, v_stride), d, x);
+            for (int h = 0; h < nh; h++) {
+                float wj = w[h * w_stride + j];
+                for (int c = 0; c < 4; c++)
+                    acc[h][c] = vfmaq_n_f32(acc[h][c], x[c], wj);
+            }
+        }
+        for (int h = 0; h < nh; h++)
+            for (int c = 0; c < 4; c++) {
+                float *o = out + h * o_stride + d + 4 * c;
+                vst1q_f32(o, vaddq_f32(vld1q_f32(o), acc[h][c]));
+            }
+    }
+}
+
+ARM_ATTN_GROUPS(arm_attn_scores_q8_0_32, scores_q8_0_heads, void)
+ARM_ATTN_GROUPS(arm_attn_values_q8_0_32, values_q8_0_heads, void)
+
+/* The table's entries: rows of a width the kernels take (a multiple of width), else the
+ * reference. */
+#define ARM_ATTN_ENTRY(name, kind, type, width)                                               \
     static void name(int64_t n, int64_t dim, const void *x, int64_t x_stride, const float *y, \
                      int64_t y_stride, int n_q, float *o, int64_t o_stride)                   \
     {                                                                                         \
-        if (dim % 4 == 0)                                                                     \
-            name##_4(n, dim, x, x_stride, y, y_stride, n_q, o, o_stride);                     \
+        if (dim % width == 0)                                                                 \
+            name##_##width(n, dim, x, x_stride, y, y_stride, n_q, o, o_stride);               \
         else                                                                                  \
             tm_attn_##kind##_ref(type)(n, dim, x, x_stride, y, y_stride, n_q, o, o_stride);   \
     }
 
-ARM_ATTN_ENTRY(arm_attn_scores_f32, scores, TM_DTYPE_F32)
-ARM_ATTN_ENTRY(arm_attn_scores_f16, scores, TM_DTYPE_F16)
-ARM_ATTN_ENTRY(arm_attn_values_f32, values, TM_DTYPE_F32)
-ARM_ATTN_ENTRY(arm_attn_values_f16, values, TM_DTYPE_F16)
+ARM_ATTN_ENTRY(arm_attn_scores_f32, scores, TM_DTYPE_F32, 4)
+ARM_ATTN_ENTRY(arm_attn_scores_f16, scores, TM_DTYPE_F16, 4)
+ARM_ATTN_ENTRY(arm_attn_scores_q8_0, scores, TM_DTYPE_Q8_0, 32)
+ARM_ATTN_ENTRY(arm_attn_values_f32, values, TM_DTYPE_F32, 4)
+ARM_ATTN_ENTRY(arm_attn_values_f16, values, TM_DTYPE_F16, 4)
+ARM_ATTN_ENTRY(arm_attn_values_q8_0, values, TM_DTYPE_Q8_0, 32)
 
 /* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with
  * |r| <= ln 2 / 2, e^r by its Taylor polynomial to r^7 (relative error below 1e-7), 2^k
@@ -236,6 +318,8 @@ static void arm_attn_fill(tm_kernels *k)
     k->attn_scores[TM_DTYPE_F16] = arm_attn_scores_f16;
     k->attn_values[TM_DTYPE_F32] = arm_attn_values_f32;
     k->attn_values[TM_DTYPE_F16] = arm_attn_values_f16;
+    k->attn_scores[TM_DTYPE_Q8_0] = arm_attn_scores_q8_0;
+    k->attn_values[TM_DTYPE_Q8_0] = arm_attn_values_q8_0;
     k->quantize[TM_DTYPE_F16] = arm_quantize_f16;
     k->exp_sum = arm_exp_sum;
 }
