@@ -267,12 +267,13 @@ typedef struct tm_kernels {
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",
- * "avx512" (x86-64), "neon", "dotprod" (arm64) force one (TM_E_UNSUPPORTED if the CPU or this
- * build cannot run it; TM_E_ARG for an unknown name). Every slot of the reference stays valid
- * where an ISA has no override. */
+ * "avx512" (x86-64), "neon", "dotprod", "i8mm" (arm64) force one (TM_E_UNSUPPORTED if the
+ * CPU or this build cannot run it; TM_E_ARG for an unknown name). Every slot of the
+ * reference stays valid where an ISA has no override. */
 tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm_err *err);
 /* The names of the tables this build has and this CPU runs, best last, e.g.
- * {"ref", "avx2", "avx512"} or {"ref", "neon", "dotprod"}; returns how many were written. */
+ * {"ref", "avx2", "avx512"} or {"ref", "neon", "dotprod", "i8mm"}; returns how many were
+ * written. */
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap);
 
 /* ---- matrix x activations (matmul.c) ------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /* The Arm dot kernels and activation quantizers on 128-bit NEON vectors, written once and
- * compiled twice: neon.c includes this file with an 8-bit dot built from widening multiplies
- * (Armv8.0), dotprod.c with the one-instruction SDOT of FEAT_DotProd. Before including, the
- * file defines
+ * compiled per table: neon.c includes this file with an 8-bit dot built from widening
+ * multiplies (Armv8.0), dotprod.c and i8mm.c with the one-instruction SDOT of FEAT_DotProd.
+ * Before including, the file defines
  *
  *     static inline int32x4_t dot_s8(int32x4_t acc, int8x16_t a, int8x16_t b)
  *
@@ -463,7 +463,7 @@ static void arm_quantize_q8_k(const float *src, void *dst, int64_t n)
     }
 }
 
-/* Fills the slots both Arm tables share. */
+/* Fills the slots every Arm table shares. */
 static void arm_fill_table(tm_kernels *k)
 {
     k->vec_dot[TM_DTYPE_F16] = arm_vec_dot_f16;

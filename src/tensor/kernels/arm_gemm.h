@@ -1,10 +1,10 @@
-/* Packed-weight GEMM with SDOT by lane (FEAT_DotProd), for dotprod.c. The packed layout
- * (tensor.h) stores four codes of each of 16 rows per 64 bytes: four 16-byte NEON registers
- * of 4 rows x 4 codes, which is exactly the first operand of vdotq_laneq_s32(acc, w, x,
- * lane): each 32-bit lane of acc (one row) gains the dot of its row's 4 codes with the 4
- * activation codes in word `lane` of x. A block of 32 activation codes is two registers
- * (eight words), loaded once per token and block and never broadcast, and the sums of 4 rows
- * land in one register with no horizontal reduction.
+/* Packed-weight GEMM with SDOT by lane (FEAT_DotProd), for dotprod.c (and the single tokens
+ * of i8mm.c's GEMMs). The packed layout (tensor.h) stores four codes of each of 16 rows per
+ * 64 bytes: four 16-byte NEON registers of 4 rows x 4 codes, which is exactly the first
+ * operand of vdotq_laneq_s32(acc, w, x, lane): each 32-bit lane of acc (one row) gains the
+ * dot of its row's 4 codes with the 4 activation codes in word `lane` of x. A block of 32
+ * activation codes is two registers (eight words), loaded once per token and block and never
+ * broadcast, and the sums of 4 rows land in one register with no horizontal reduction.
  *
  * A pass takes a tile of rows (all 16, or 8 as two row quartets) by up to 4 tokens. Decoding
  * (one or two tokens) takes all 16 rows, so each 64-byte vector of weights is read in full

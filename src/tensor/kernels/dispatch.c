@@ -1,7 +1,7 @@
 /* Choosing a kernel table once, from the CPU's features. Tables build on each other: the
  * reference fills every slot, each ISA overrides what it implements on top of the level
- * below (x86: AVX2, then AVX-512; Arm: NEON, then dotprod), so a type without a fast kernel
- * still works at the best level below. */
+ * below (x86: AVX2, then AVX-512; Arm: NEON, then dotprod, then i8mm), so a type without a
+ * fast kernel still works at the best level below. */
 #include "isa.h"
 
 #include <string.h>
@@ -39,7 +39,7 @@ static inline bool cpu_runs_avx512(const tm_cpu *cpu)
 #endif
 
 /* Every table name any build knows, best last within an architecture. */
-static const char *const g_known[] = {"ref", "avx2", "avx512", "neon", "dotprod"};
+static const char *const g_known[] = {"ref", "avx2", "avx512", "neon", "dotprod", "i8mm"};
 
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
 {
@@ -62,6 +62,10 @@ int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
     if (n < cap && cpu->neon && cpu->dotprod)
         names[n++] = "dotprod";
 #endif
+#if TM_BUILD_I8MM
+    if (n < cap && cpu->neon && cpu->dotprod && cpu->i8mm)
+        names[n++] = "i8mm";
+#endif
     (void)cpu;
     return n;
 }
@@ -77,7 +81,8 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
             known = known || strcmp(want, g_known[i]) == 0;
         if (!known)
             return tm_fail(err, TM_E_ARG,
-                           "unknown kernel table '%s' (ref, avx2, avx512, neon, dotprod, auto)",
+                           "unknown kernel table '%s' (ref, avx2, avx512, neon, dotprod, i8mm, "
+                           "auto)",
                            want);
         pick = NULL;
         for (int i = 0; i < n; i++)
@@ -103,6 +108,10 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
 #if TM_BUILD_DOTPROD
     if (strcmp(pick, "dotprod") == 0)
         tm_kernels_init_dotprod(k);
+#endif
+#if TM_BUILD_I8MM
+    if (strcmp(pick, "i8mm") == 0)
+        tm_kernels_init_i8mm(k); /* the dotprod table's slots, then its own GEMMs */
 #endif
     k->isa = pick;
     return TM_OK;

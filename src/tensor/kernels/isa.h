@@ -19,5 +19,8 @@ void tm_kernels_init_neon(tm_kernels *k);
 #if TM_BUILD_DOTPROD
 void tm_kernels_init_dotprod(tm_kernels *k);
 #endif
+#if TM_BUILD_I8MM
+void tm_kernels_init_i8mm(tm_kernels *k);
+#endif
 
 #endif
