@@ -1,4 +1,4 @@
-/* Arm attention kernels over F32, F16 and Q8_0 KV cache rows (see tm_attn_scores_fn) on
+/* Arm attention kernels over F32, F16, Q8_0 and Q4_0 KV cache rows (see tm_attn_scores_fn) on
  * 128-bit NEON vectors, included by arm_dots.h (so compiled into every Arm table). Both
  * kernels take up to four query heads of a group at once, so a key or value row is loaded
  * (and converted) once per group of four heads, not once per head:
@@ -11,9 +11,9 @@
  *
  * The head count of a step is a compile-time constant (1 to 4), so a group of one query head
  * (plain multi-head attention) does no wasted work. F32 and F16 rows whose width is not a
- * multiple of 4 take the reference. Q8_0 rows (whole blocks of 32) are dequantized 16 values
- * at a time as they are read: half the bytes of F16 for a widening and a multiply more.
- * Results equal the reference's up to float summation order. */
+ * multiple of 4 take the reference. Q8_0 and Q4_0 rows (whole blocks of 32) are dequantized
+ * 16 values at a time as they are read: fewer bytes than F16 for a widening and a multiply
+ * more. Results equal the reference's up to float summation order. */
 #ifndef TM_KERNELS_ARM_ATTN_H
 #define TM_KERNELS_ARM_ATTN_H
 
@@ -143,16 +143,12 @@ ARM_ATTN_GROUPS(arm_attn_scores_f16_4, scores_f16_heads, uint16_t)
 ARM_ATTN_GROUPS(arm_attn_values_f32_4, values_f32_heads, float)
 ARM_ATTN_GROUPS(arm_attn_values_f16_4, values_f16_heads, uint16_t)
 
-/* ---- Q8_0 rows: blocks of 32 codes (34 bytes) ---------------------------------------------- */
+/* ---- Q8_0 and Q4_0 rows: blocks of 32 values, read 16 at a time -------------------------- */
 
-/* 16 values of a Q8_0 row from element d (d % 16 == 0): the codes times their block's scale. */
-ARM_INLINE void load16_q8_0(const uint8_t *row, int64_t d, float32x4_t x[4])
+/* Four vectors of 16 signed codes times a block's scale. */
+ARM_INLINE void scale16(int8x16_t c, uint16_t h, float32x4_t x[4])
 {
-    const uint8_t *blk = row + d / 32 * 34;
-    uint16_t h;
-    memcpy(&h, blk, sizeof h);
     float32x4_t scale = vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h)));
-    int8x16_t c = vld1q_s8((const int8_t *)blk + 2 + d % 32);
     int16x8_t lo = vmovl_s8(vget_low_s8(c)), hi = vmovl_high_s8(c);
     x[0] = vmulq_f32(scale, vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo))));
     x[1] = vmulq_f32(scale, vcvtq_f32_s32(vmovl_high_s16(lo)));
@@ -160,78 +156,108 @@ ARM_INLINE void load16_q8_0(const uint8_t *row, int64_t d, float32x4_t x[4])
     x[3] = vmulq_f32(scale, vcvtq_f32_s32(vmovl_high_s16(hi)));
 }
 
-/* Row j of a Q8_0 cache whose rows are stride elements apart. */
-ARM_INLINE const uint8_t *q8_0_row(const void *cache, int64_t j, int64_t stride)
+/* 16 values of a Q8_0 row (blocks of 34 bytes) from element d (d % 16 == 0). */
+ARM_INLINE void load16_q8_0(const uint8_t *row, int64_t d, float32x4_t x[4])
 {
-    return (const uint8_t *)cache + j * (stride / 32) * 34;
+    const uint8_t *blk = row + d / 32 * 34;
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    scale16(vld1q_s8((const int8_t *)blk + 2 + d % 32), h, x);
+}
+
+/* 16 values of a Q4_0 row (blocks of 18 bytes): the low nibbles of a block's 16 code bytes
+ * are its first 16 values, the high nibbles the rest; codes minus 8. */
+ARM_INLINE void load16_q4_0(const uint8_t *row, int64_t d, float32x4_t x[4])
+{
+    const uint8_t *blk = row + d / 32 * 18;
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    uint8x16_t b = vld1q_u8(blk + 2);
+    b = d % 32 < 16 ? vandq_u8(b, vdupq_n_u8(0x0F)) : vshrq_n_u8(b, 4);
+    scale16(vsubq_s8(vreinterpretq_s8_u8(b), vdupq_n_s8(8)), h, x);
+}
+
+/* Row j of a block cache whose rows are stride elements apart, blocks of block_bytes. */
+ARM_INLINE const uint8_t *block_row(const void *cache, int64_t j, int64_t stride,
+                                    int64_t block_bytes)
+{
+    return (const uint8_t *)cache + j * (stride / 32) * block_bytes;
 }
 
 /* As ARM_ATTN_SCORES, with one key's 16 values at a time (four vectors) against every head:
- * four keys' 16 values would take 16 registers beside the 16 sums. */
-ARM_INLINE void scores_q8_0_heads(const int nh, int64_t n, int64_t dim, const void *k,
-                                  int64_t k_stride, const float *q, int64_t q_stride, float *s,
-                                  int64_t s_stride)
-{
-    int64_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        float32x4_t acc[4][4];
-        for (int h = 0; h < nh; h++)
-            for (int i = 0; i < 4; i++)
-                acc[h][i] = vdupq_n_f32(0);
-        for (int64_t d = 0; d < dim; d += 16)
-            for (int i = 0; i < 4; i++) {
-                float32x4_t x[4];
-                load16_q8_0(q8_0_row(k, j + i, k_stride), d, x);
-                for (int c = 0; c < 4; c++)
-                    for (int h = 0; h < nh; h++)
-                        acc[h][i] =
-                            vfmaq_f32(acc[h][i], x[c], vld1q_f32(q + h * q_stride + d + 4 * c));
-            }
-        for (int h = 0; h < nh; h++)
-            vst1q_f32(s + h * s_stride + j, vpaddq_f32(vpaddq_f32(acc[h][0], acc[h][1]),
-                                                       vpaddq_f32(acc[h][2], acc[h][3])));
+ * four keys' 16 values would take 16 registers beside the 16 sums. LOAD16(row, d, x). */
+#define ARM_ATTN_SCORES16(name, block_bytes, LOAD16)                                           \
+    ARM_INLINE void name##_heads(const int nh, int64_t n, int64_t dim, const void *k,          \
+                                 int64_t k_stride, const float *q, int64_t q_stride, float *s, \
+                                 int64_t s_stride)                                             \
+    {                                                                                          \
+        int64_t j = 0;                                                                         \
+        for (; j + 4 <= n; j += 4) {                                                           \
+            float32x4_t acc[4][4];                                                             \
+            for (int h = 0; h < nh; h++)                                                       \
+                for (int i = 0; i < 4; i++)                                                    \
+                    acc[h][i] = vdupq_n_f32(0);                                                \
+            for (int64_t d = 0; d < dim; d += 16)                                              \
+                for (int i = 0; i < 4; i++) {                                                  \
+                    float32x4_t x[4];                                                          \
+                    LOAD16(block_row(k, j + i, k_stride, block_bytes), d, x);                  \
+                    for (int c = 0; c < 4; c++)                                                \
+                        for (int h = 0; h < nh; h++)                                           \
+                            acc[h][i] = vfmaq_f32(acc[h][i], x[c],                             \
+                                                  vld1q_f32(q + h * q_stride + d + 4 * c));    \
+                }                                                                              \
+            for (int h = 0; h < nh; h++)                                                       \
+                vst1q_f32(s + h * s_stride + j, vpaddq_f32(vpaddq_f32(acc[h][0], acc[h][1]),   \
+                                                           vpaddq_f32(acc[h][2], acc[h][3]))); \
+        }                                                                                      \
+        for (; j < n; j++)                                                                     \
+            for (int h = 0; h < nh; h++) {                                                     \
+                float32x4_t a = vdupq_n_f32(0);                                                \
+                for (int64_t d = 0; d < dim; d += 16) {                                        \
+                    float32x4_t x[4];                                                          \
+                    LOAD16(block_row(k, j, k_stride, block_bytes), d, x);                      \
+                    for (int c = 0; c < 4; c++)                                                \
+                        a = vfmaq_f32(a, x[c], vld1q_f32(q + h * q_stride + d + 4 * c));       \
+                }                                                                              \
+                s[h * s_stride + j] = vaddvq_f32(a);                                           \
+            }                                                                                  \
     }
-    for (; j < n; j++)
-        for (int h = 0; h < nh; h++) {
-            float32x4_t a = vdupq_n_f32(0);
-            for (int64_t d = 0; d < dim; d += 16) {
-                float32x4_t x[4];
-                load16_q8_0(q8_0_row(k, j, k_stride), d, x);
-                for (int c = 0; c < 4; c++)
-                    a = vfmaq_f32(a, x[c], vld1q_f32(q + h * q_stride + d + 4 * c));
-            }
-            s[h * s_stride + j] = vaddvq_f32(a);
-        }
-}
 
-ARM_INLINE void values_q8_0_heads(const int nh, int64_t n, int64_t dim, const void *v,
-                                  int64_t v_stride, const float *w, int64_t w_stride, float *out,
-                                  int64_t o_stride)
-{
-    for (int64_t d = 0; d < dim; d += 16) {
-        float32x4_t acc[4][4];
-        for (int h = 0; h < nh; h++)
-            for (int c = 0; c < 4; c++)
-                acc[h][c] = vdupq_n_f32(0);
-        for (int64_t j = 0; j < n; j++) {
-            float32x4_t x[4];
-            load16_q8_0(q8_0_row(v, j, v_stride), d, x);
-            for (int h = 0; h < nh; h++) {
-                float wj = w[h * w_stride + j];
-                for (int c = 0; c < 4; c++)
-                    acc[h][c] = vfmaq_n_f32(acc[h][c], x[c], wj);
-            }
-        }
-        for (int h = 0; h < nh; h++)
-            for (int c = 0; c < 4; c++) {
-                float *o = out + h * o_stride + d + 4 * c;
-                vst1q_f32(o, vaddq_f32(vld1q_f32(o), acc[h][c]));
-            }
+#define ARM_ATTN_VALUES16(name, block_bytes, LOAD16)                                             \
+    ARM_INLINE void name##_heads(const int nh, int64_t n, int64_t dim, const void *v,            \
+                                 int64_t v_stride, const float *w, int64_t w_stride, float *out, \
+                                 int64_t o_stride)                                               \
+    {                                                                                            \
+        for (int64_t d = 0; d < dim; d += 16) {                                                  \
+            float32x4_t acc[4][4];                                                               \
+            for (int h = 0; h < nh; h++)                                                         \
+                for (int c = 0; c < 4; c++)                                                      \
+                    acc[h][c] = vdupq_n_f32(0);                                                  \
+            for (int64_t j = 0; j < n; j++) {                                                    \
+                float32x4_t x[4];                                                                \
+                LOAD16(block_row(v, j, v_stride, block_bytes), d, x);                            \
+                for (int h = 0; h < nh; h++) {                                                   \
+                    float wj = w[h * w_stride + j];                                              \
+                    for (int c = 0; c < 4; c++)                                                  \
+                        acc[h][c] = vfmaq_n_f32(acc[h][c], x[c], wj);                            \
+                }                                                                                \
+            }                                                                                    \
+            for (int h = 0; h < nh; h++)                                                         \
+                for (int c = 0; c < 4; c++) {                                                    \
+                    float *o = out + h * o_stride + d + 4 * c;                                   \
+                    vst1q_f32(o, vaddq_f32(vld1q_f32(o), acc[h][c]));                            \
+                }                                                                                \
+        }                                                                                        \
     }
-}
 
+ARM_ATTN_SCORES16(scores_q8_0, 34, load16_q8_0)
+ARM_ATTN_SCORES16(scores_q4_0, 18, load16_q4_0)
+ARM_ATTN_VALUES16(values_q8_0, 34, load16_q8_0)
+ARM_ATTN_VALUES16(values_q4_0, 18, load16_q4_0)
 ARM_ATTN_GROUPS(arm_attn_scores_q8_0_32, scores_q8_0_heads, void)
+ARM_ATTN_GROUPS(arm_attn_scores_q4_0_32, scores_q4_0_heads, void)
 ARM_ATTN_GROUPS(arm_attn_values_q8_0_32, values_q8_0_heads, void)
+ARM_ATTN_GROUPS(arm_attn_values_q4_0_32, values_q4_0_heads, void)
 
 /* The table's entries: rows of a width the kernels take (a multiple of width), else the
  * reference. */
@@ -248,9 +274,11 @@ ARM_ATTN_GROUPS(arm_attn_values_q8_0_32, values_q8_0_heads, void)
 ARM_ATTN_ENTRY(arm_attn_scores_f32, scores, TM_DTYPE_F32, 4)
 ARM_ATTN_ENTRY(arm_attn_scores_f16, scores, TM_DTYPE_F16, 4)
 ARM_ATTN_ENTRY(arm_attn_scores_q8_0, scores, TM_DTYPE_Q8_0, 32)
+ARM_ATTN_ENTRY(arm_attn_scores_q4_0, scores, TM_DTYPE_Q4_0, 32)
 ARM_ATTN_ENTRY(arm_attn_values_f32, values, TM_DTYPE_F32, 4)
 ARM_ATTN_ENTRY(arm_attn_values_f16, values, TM_DTYPE_F16, 4)
 ARM_ATTN_ENTRY(arm_attn_values_q8_0, values, TM_DTYPE_Q8_0, 32)
+ARM_ATTN_ENTRY(arm_attn_values_q4_0, values, TM_DTYPE_Q4_0, 32)
 
 /* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with
  * |r| <= ln 2 / 2, e^r by its Taylor polynomial to r^7 (relative error below 1e-7), 2^k
@@ -320,6 +348,8 @@ static void arm_attn_fill(tm_kernels *k)
     k->attn_values[TM_DTYPE_F16] = arm_attn_values_f16;
     k->attn_scores[TM_DTYPE_Q8_0] = arm_attn_scores_q8_0;
     k->attn_values[TM_DTYPE_Q8_0] = arm_attn_values_q8_0;
+    k->attn_scores[TM_DTYPE_Q4_0] = arm_attn_scores_q4_0;
+    k->attn_values[TM_DTYPE_Q4_0] = arm_attn_values_q4_0;
     k->quantize[TM_DTYPE_F16] = arm_quantize_f16;
     k->exp_sum = arm_exp_sum;
 }
