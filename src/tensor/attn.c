@@ -6,65 +6,25 @@
 
 #include <math.h>
 
-static void scores_f32(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,
-                       int64_t q_stride, int n_q, float *s, int64_t s_stride)
+/* Element d of row j of a cache whose rows are stride elements apart; block types need
+ * strides of whole blocks, as every row start is. */
+static inline float f32_at(const void *cache, int64_t j, int64_t stride, int64_t d)
 {
-    const float *kk = k;
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float sum = 0;
-            for (int64_t d = 0; d < dim; d++)
-                sum += q[g * q_stride + d] * kk[j * k_stride + d];
-            s[g * s_stride + j] = sum;
-        }
+    return ((const float *)cache)[j * stride + d];
 }
 
-static void scores_f16(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,
-                       int64_t q_stride, int n_q, float *s, int64_t s_stride)
+static inline float f16_at(const void *cache, int64_t j, int64_t stride, int64_t d)
 {
-    const uint16_t *kk = k;
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float sum = 0;
-            for (int64_t d = 0; d < dim; d++)
-                sum += q[g * q_stride + d] * tm_f16_to_f32(kk[j * k_stride + d]);
-            s[g * s_stride + j] = sum;
-        }
+    return tm_f16_to_f32(((const uint16_t *)cache)[j * stride + d]);
 }
 
-static void values_f32(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,
-                       int64_t w_stride, int n_q, float *out, int64_t o_stride)
-{
-    const float *vv = v;
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float wj = w[g * w_stride + j];
-            for (int64_t d = 0; d < dim; d++)
-                out[g * o_stride + d] += wj * vv[j * v_stride + d];
-        }
-}
-
-static void values_f16(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,
-                       int64_t w_stride, int n_q, float *out, int64_t o_stride)
-{
-    const uint16_t *vv = v;
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float wj = w[g * w_stride + j];
-            for (int64_t d = 0; d < dim; d++)
-                out[g * o_stride + d] += wj * tm_f16_to_f32(vv[j * v_stride + d]);
-        }
-}
-
-/* Element d of row j of a Q8_0 cache whose rows are stride elements apart (a multiple of
- * 32, as every row start is). */
-static float q8_0_at(const void *cache, int64_t j, int64_t stride, int64_t d)
+static inline float q8_0_at(const void *cache, int64_t j, int64_t stride, int64_t d)
 {
     const tm_block_q8_0 *row = (const tm_block_q8_0 *)cache + j * (stride / 32);
     return tm_f16_to_f32(row[d / 32].d) * (float)row[d / 32].qs[d % 32];
 }
 
-static float q4_0_at(const void *cache, int64_t j, int64_t stride, int64_t d)
+static inline float q4_0_at(const void *cache, int64_t j, int64_t stride, int64_t d)
 {
     const tm_block_q4_0 *blk = (const tm_block_q4_0 *)cache + j * (stride / 32) + d / 32;
     int i = (int)(d % 32);
@@ -72,51 +32,36 @@ static float q4_0_at(const void *cache, int64_t j, int64_t stride, int64_t d)
     return tm_f16_to_f32(blk->d) * (float)(q - 8);
 }
 
-static void scores_q8_0(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,
-                        int64_t q_stride, int n_q, float *s, int64_t s_stride)
-{
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float sum = 0;
-            for (int64_t d = 0; d < dim; d++)
-                sum += q[g * q_stride + d] * q8_0_at(k, j, k_stride, d);
-            s[g * s_stride + j] = sum;
-        }
-}
+/* The two kernels of one cache type, written once over its element accessor AT. */
+#define REF_ATTN(type, AT)                                                             \
+    static void scores_##type(int64_t n, int64_t dim, const void *k, int64_t k_stride, \
+                              const float *q, int64_t q_stride, int n_q, float *s,     \
+                              int64_t s_stride)                                        \
+    {                                                                                  \
+        for (int64_t j = 0; j < n; j++)                                                \
+            for (int g = 0; g < n_q; g++) {                                            \
+                float sum = 0;                                                         \
+                for (int64_t d = 0; d < dim; d++)                                      \
+                    sum += q[g * q_stride + d] * AT(k, j, k_stride, d);                \
+                s[g * s_stride + j] = sum;                                             \
+            }                                                                          \
+    }                                                                                  \
+    static void values_##type(int64_t n, int64_t dim, const void *v, int64_t v_stride, \
+                              const float *w, int64_t w_stride, int n_q, float *out,   \
+                              int64_t o_stride)                                        \
+    {                                                                                  \
+        for (int64_t j = 0; j < n; j++)                                                \
+            for (int g = 0; g < n_q; g++) {                                            \
+                float wj = w[g * w_stride + j];                                        \
+                for (int64_t d = 0; d < dim; d++)                                      \
+                    out[g * o_stride + d] += wj * AT(v, j, v_stride, d);               \
+            }                                                                          \
+    }
 
-static void values_q8_0(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,
-                        int64_t w_stride, int n_q, float *out, int64_t o_stride)
-{
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float wj = w[g * w_stride + j];
-            for (int64_t d = 0; d < dim; d++)
-                out[g * o_stride + d] += wj * q8_0_at(v, j, v_stride, d);
-        }
-}
-
-static void scores_q4_0(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,
-                        int64_t q_stride, int n_q, float *s, int64_t s_stride)
-{
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float sum = 0;
-            for (int64_t d = 0; d < dim; d++)
-                sum += q[g * q_stride + d] * q4_0_at(k, j, k_stride, d);
-            s[g * s_stride + j] = sum;
-        }
-}
-
-static void values_q4_0(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w,
-                        int64_t w_stride, int n_q, float *out, int64_t o_stride)
-{
-    for (int64_t j = 0; j < n; j++)
-        for (int g = 0; g < n_q; g++) {
-            float wj = w[g * w_stride + j];
-            for (int64_t d = 0; d < dim; d++)
-                out[g * o_stride + d] += wj * q4_0_at(v, j, v_stride, d);
-        }
-}
+REF_ATTN(f32, f32_at)
+REF_ATTN(f16, f16_at)
+REF_ATTN(q8_0, q8_0_at)
+REF_ATTN(q4_0, q4_0_at)
 
 tm_attn_scores_fn tm_attn_scores_ref(uint32_t type)
 {
