@@ -124,9 +124,10 @@ TM_API tm_status tm_chat_render(const tm_model *model, const char *template_src,
                                 const char *context_json, size_t len, char *buf, size_t cap,
                                 size_t *n_out, tm_err *err);
 
-/* ---- sessions: one sequence and its KV cache --------------------------------------------- */
+/* ---- the KV cache: blocks of positions, shared by sessions ------------------------------- */
 
 typedef struct tm_session tm_session;
+typedef struct tm_kv_cache tm_kv_cache;
 
 /* The KV cache's element type (the numbers are GGUF's type numbers). F16 halves the memory
  * and the bandwidth of long contexts; F32 is exact (reference comparisons); Q8_0 (blocks of
@@ -134,21 +135,77 @@ typedef struct tm_session tm_session;
  * it once more at a visible cost in quality; both for models whose heads are whole blocks of
  * 32 values. */
 typedef enum tm_kv_type {
+    TM_KV_SAME = -1, /* values only: the keys' type */
     TM_KV_F32 = 0,
     TM_KV_F16 = 1,
     TM_KV_Q4_0 = 2,
     TM_KV_Q8_0 = 8,
 } tm_kv_type;
 
-typedef struct tm_session_params {
-    int32_t n_ctx;      /* 0: the model's training context */
-    int32_t n_threads;  /* 0: one per core */
-    int32_t n_batch;    /* tokens per forward pass when evaluating a prompt; default 512 */
-    tm_kv_type kv_type; /* default TM_KV_F16 */
-} tm_session_params;
-
 /* "f16" / "f32" / "q8_0" / "q4_0" to a tm_kv_type; false for anything else. */
 TM_API bool tm_kv_type_parse(const char *name, tm_kv_type *out);
+TM_API const char *tm_kv_type_name(tm_kv_type type); /* "q8_0"; "?" when unknown */
+
+/* A pool of KV blocks (block_tokens positions of every layer's keys and values each) that
+ * sessions take blocks from as their sequences grow and give back when they shrink or end.
+ *
+ * Prefix reuse: a block that a sequence has filled is keyed by a hash of all the tokens up to
+ * its end, and stays in the pool after its sequence lets go of it. A session evaluating a
+ * prompt that starts with cached blocks takes them (shared, reference-counted) instead of
+ * computing them again, then continues from a copy of the longest matching part of the next
+ * block (copy-on-write); only the rest is computed. Blocks no sequence holds are evicted
+ * least recently used first when the pool runs out. A pool full of blocks in use makes an
+ * evaluation fail with TM_E_LIMIT, naming the numbers, and leaves the session as it was.
+ *
+ * The functions are safe to call from several threads; each session is used by one thread
+ * at a time. */
+typedef struct tm_kv_cache_params {
+    tm_kv_type type_k;    /* the keys' type; default TM_KV_F16 */
+    tm_kv_type type_v;    /* the values'; default TM_KV_SAME (type_k) */
+    int32_t block_tokens; /* positions per block; default 32 */
+    /* The pool's size: n_blocks if positive; else the most blocks mem_bytes holds (keys and
+     * values, not counting bookkeeping) if positive; else n_parallel sequences of n_ctx
+     * positions (n_ctx 0: a session's default context; n_parallel 0: 1). */
+    int32_t n_blocks;
+    uint64_t mem_bytes;
+    int32_t n_ctx, n_parallel;
+    bool prefix_reuse; /* default true; false: blocks are freed as soon as released */
+} tm_kv_cache_params;
+
+typedef struct tm_kv_cache_stats {
+    int32_t n_blocks, block_tokens;
+    int32_t used;            /* blocks held by sequences */
+    int32_t cached;          /* held by none, keeping tokens a later prompt may reuse */
+    int32_t free;            /* empty */
+    uint64_t kv_bytes;       /* the keys and values of all blocks */
+    uint64_t meta_bytes;     /* the bookkeeping: per-block records, their tokens, hash table */
+    uint64_t reused_tokens;  /* positions prompts took from the cache instead of computing */
+    uint64_t evicted_blocks; /* cached blocks dropped to make room */
+} tm_kv_cache_stats;
+
+TM_API tm_kv_cache_params tm_kv_cache_params_default(void);
+/* A pool for sessions of this model (which must outlive it). Types the model's heads cannot
+ * hold and sizes of no block or that overflow are errors. */
+TM_API tm_status tm_kv_cache_create(const tm_model *model, const tm_kv_cache_params *params,
+                                    tm_kv_cache **out, tm_err *err);
+/* Free every session using the cache first. */
+TM_API void tm_kv_cache_free(tm_kv_cache *cache);
+TM_API void tm_kv_cache_stats_get(tm_kv_cache *cache, tm_kv_cache_stats *out);
+/* Drops every cached block (blocks held by sequences stay). */
+TM_API void tm_kv_cache_clear(tm_kv_cache *cache);
+
+/* ---- sessions: one sequence ---------------------------------------------------------------- */
+
+typedef struct tm_session_params {
+    int32_t n_ctx;         /* 0: the model's training context, at most 4096 */
+    int32_t n_threads;     /* 0: one per core */
+    int32_t n_batch;       /* tokens per forward pass when evaluating a prompt; default 512 */
+    tm_kv_cache *kv_cache; /* NULL (default): a cache of the session's own, of n_ctx positions,
+                              with kv_type and kv_type_v; else the shared cache to take blocks
+                              from (borrowed; its types rule) */
+    tm_kv_type kv_type;    /* keys (and values unless kv_type_v says); default TM_KV_F16 */
+    tm_kv_type kv_type_v;  /* default TM_KV_SAME */
+} tm_session_params;
 
 TM_API tm_session_params tm_session_params_default(void);
 /* The session borrows the model, which must outlive it. */
@@ -162,11 +219,33 @@ TM_API void tm_session_free(tm_session *session);
 TM_API tm_status tm_session_eval(tm_session *session, const tm_token *tokens, int32_t n,
                                  float *logits, bool all_logits, tm_err *err);
 TM_API int32_t tm_session_n_past(const tm_session *session);
+/* The tokens of the sequence: n_past ids, valid until the session next changes. */
+TM_API const tm_token *tm_session_tokens(const tm_session *session);
+/* The KV cache the session takes its blocks from (its own, or the shared one). */
+TM_API tm_kv_cache *tm_session_kv_cache(tm_session *session);
+/* Positions of the last tm_session_eval taken from the KV cache instead of computed. */
+TM_API int32_t tm_session_n_reused(const tm_session *session);
 TM_API int32_t tm_session_n_ctx(const tm_session *session);
-TM_API void tm_session_reset(tm_session *session); /* forget the sequence, keep the memory */
+/* Forgets the sequence: its blocks go back to the cache (where a later prompt may reuse
+ * them); the session's own memory stays. */
+TM_API void tm_session_reset(tm_session *session);
 /* Keeps the first n tokens of the sequence and forgets the rest (a chat whose history was
  * rewritten continues from the common prefix). n at or above n_past changes nothing. */
 TM_API void tm_session_truncate(tm_session *session, int32_t n);
+
+/* ---- saved sequences: the prompt cache --------------------------------------------------- */
+
+/* Writes the session's sequence, its tokens and their keys and values, to path (a new file
+ * replaces an old one whole; a reader never sees half of it). About n_past x the KV bytes of
+ * a position: 0.5 MiB per 16 positions of a 16-layer model with an F16 cache. */
+TM_API tm_status tm_session_save(tm_session *session, const char *path, tm_err *err);
+/* Replaces the session's sequence with one tm_session_save wrote from the same model file,
+ * with the same key and value types, and no longer than the session's context. A file of
+ * another model or types, or one truncated or corrupt (checked against its SHA-256), is an
+ * error naming the reason; errors found before reading the keys and values leave the session
+ * as it was, later ones leave it empty. The loaded blocks are reusable by other sessions of
+ * the cache like blocks computed here. */
+TM_API tm_status tm_session_load(tm_session *session, const char *path, tm_err *err);
 
 /* ---- context limits ---------------------------------------------------------------------- */
 
@@ -209,22 +288,26 @@ TM_API tm_status tm_session_shift(tm_session *session, int32_t n_keep, int32_t n
 /* Bytes of memory a model and its sessions take. */
 typedef struct tm_memory_estimate {
     uint64_t weights_bytes; /* the model's tensor data (mapped, or repacked in its place) */
-    uint64_t kv_bytes;      /* the KV caches of all sessions */
+    uint64_t kv_bytes;      /* the KV cache(s): keys and values */
     uint64_t scratch_bytes; /* everything else sessions allocate: activations, attention and
-                               matrix scratch, the token record */
+                               matrix scratch, the token record and block table, the KV
+                               caches' bookkeeping */
     uint64_t total_bytes;   /* the sum of the three */
     int32_t n_ctx, n_batch, n_threads; /* the session parameters, defaults filled in */
 } tm_memory_estimate;
 
 /* What n_parallel sessions created with params (NULL: defaults) on this model allocate,
  * computed without allocating, from the same size computation the sessions are allocated
- * from: it equals tm_session_memory's figures exactly. Not counted: the vocabulary, the
+ * from: it equals tm_session_memory's figures exactly. Sessions with caches of their own
+ * take n_parallel of them; sessions sharing params->kv_cache count it once (its size was
+ * chosen when it was made: tm_kv_cache_params). Not counted: the vocabulary, the
  * threads' stacks, allocator overhead and the few hundred bytes of bookkeeping structs.
  * Parameters a session would refuse are refused with the same error. */
 TM_API tm_status tm_memory_estimate_get(const tm_model *model, const tm_session_params *params,
                                         int32_t n_parallel, tm_memory_estimate *out, tm_err *err);
-/* What one session allocated, counted as it allocated it: kv_bytes and scratch_bytes, the
- * model's weights_bytes (shared by all its sessions) and their total. */
+/* What one session allocated, counted as it allocated it: scratch_bytes, kv_bytes of its own
+ * cache or of the shared cache it uses, the model's weights_bytes (shared by all its
+ * sessions) and their total. */
 TM_API void tm_session_memory(const tm_session *session, tm_memory_estimate *out);
 
 /* ---- sampling ---------------------------------------------------------------------------- */

@@ -21,9 +21,12 @@
 typedef struct bench_args {
     const char *model_path;
     int64_t n_prompt, n_gen, depth, reps, n_threads;
-    bool json;
-    tm_kv_type kv_type;
+    int64_t prefix; /* --prefix-test N; 0: none */
+    bool json, pp_tg_given;
+    tm_cli_kv kv;
 } bench_args;
+
+#define PREFIX_ENDING 20 /* tokens after the shared prefix in --prefix-test */
 
 typedef struct test_result {
     char name[64];
@@ -31,19 +34,28 @@ typedef struct test_result {
     double tps[MAX_REPS];
     int n;
     double limit_tps; /* 0: unknown */
+    /* --prefix-test: time to first token of the cold and the warm sequence, per repetition */
+    double cold_ms[MAX_REPS], warm_ms[MAX_REPS];
+    int64_t reused; /* positions the warm sequence took from the cache (last repetition) */
 } test_result;
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: temoto bench -m MODEL.gguf [-p 512] [-n 128] [-d DEPTH] [-r 5] [-t THREADS]\n"
-            "                    [--kv-type f16|f32] [--json]\n"
+            "                    [--prefix-test N] [KV cache flags] [--json]\n"
             "\n"
             "Measures prompt processing (pp: -p tokens in one evaluation) and generation (tg:\n"
             "-n tokens one at a time, after -d tokens of context), each -r times: median, min\n"
             "and max tokens/s, peak memory, and the fraction of this machine's limit (its\n"
             "measured memory bandwidth over the bytes each generated token reads). -p 0 or\n"
-            "-n 0 skips a test.\n");
+            "-n 0 skips a test.\n"
+            "\n"
+            "  --prefix-test N          prefix reuse: two sequences on one KV cache share a\n"
+            "                           prompt of N tokens and end in different ones of 20;\n"
+            "                           time to first token of the first (cold) and the second\n"
+            "                           (warm, the prefix taken from the cache). Alone unless\n"
+            "                           -p or -n is given too.\n" TM_CLI_KV_HELP);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -52,14 +64,26 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void stats(const test_result *r, double *median, double *min, double *max)
+static void stats_of(const double *x, int n, double *median, double *min, double *max)
 {
     double s[MAX_REPS];
-    memcpy(s, r->tps, (size_t)r->n * sizeof *s);
-    qsort(s, (size_t)r->n, sizeof *s, cmp_double);
+    memcpy(s, x, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
     *min = s[0];
-    *max = s[r->n - 1];
-    *median = r->n % 2 ? s[r->n / 2] : 0.5 * (s[r->n / 2 - 1] + s[r->n / 2]);
+    *max = s[n - 1];
+    *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+static void stats(const test_result *r, double *median, double *min, double *max)
+{
+    stats_of(r->tps, r->n, median, min, max);
+}
+
+static double median_of(const double *x, int n)
+{
+    double med, min, max;
+    stats_of(x, n, &med, &min, &max);
+    return med;
 }
 
 /* Deterministic token ids spread over the vocabulary (no tokenizer needed). */
@@ -72,8 +96,8 @@ static void fill_tokens(tm_token *t, int64_t n, int32_t n_vocab, uint64_t seed)
 }
 
 /* Bytes one generated token reads: every weight matrix, one row of the embedding, and the
- * KV cache (of the bench's element type) of `depth` earlier positions in every layer. */
-static uint64_t bytes_per_token(const tm_model *m, int64_t depth, tm_kv_type kv_type)
+ * KV cache (of the bench's key and value types) of `depth` earlier positions in every layer. */
+static uint64_t bytes_per_token(const tm_model *m, int64_t depth, const tm_cli_kv *kv)
 {
     const tm_net *net = tm_model_net(m);
     const tm_hparams *hp = &net->hp;
@@ -81,9 +105,11 @@ static uint64_t bytes_per_token(const tm_model *m, int64_t depth, tm_kv_type kv_
                      net->token_embd.row_bytes * (uint64_t)(net->token_embd.n_rows - 1);
     if (net->output.data == net->token_embd.data) /* tied: the output reads it whole */
         total += net->token_embd.row_bytes * (uint64_t)(net->token_embd.n_rows - 1);
-    uint64_t elem = kv_type == TM_KV_F16 ? 2 : 4;
-    uint64_t kv_row = (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim + hp->head_dim_v) * elem;
-    return total + (uint64_t)hp->n_layer * kv_row * (uint64_t)depth;
+    tm_kv_type tv = kv->type_v == TM_KV_SAME ? kv->type_k : kv->type_v;
+    uint64_t k_row = 0, v_row = 0; /* the session was made with these types: they fit */
+    tm_dtype_row_bytes((uint32_t)kv->type_k, (int64_t)hp->n_head_kv * hp->head_dim, &k_row);
+    tm_dtype_row_bytes((uint32_t)tv, (int64_t)hp->n_head_kv * hp->head_dim_v, &v_row);
+    return total + (uint64_t)hp->n_layer * (k_row + v_row) * (uint64_t)depth;
 }
 
 static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, int *n_res,
@@ -97,14 +123,18 @@ static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, i
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)n_ctx;
     sp.n_threads = (int32_t)a->n_threads;
-    sp.kv_type = a->kv_type;
     sp.n_batch = (int32_t)TM_MAX(TM_MAX(a->n_prompt, 1), TM_MIN(a->depth, 512));
+    /* these tests measure computing: nothing is taken from earlier repetitions */
+    tm_cli_kv kv = a->kv;
+    kv.no_prefix_reuse = true;
+    tm_kv_cache *cache = NULL;
     tm_session *s = NULL;
     tm_token *tokens = tm_malloc((size_t)(n_ctx + 1) * sizeof *tokens);
     float *logits = tm_malloc((size_t)n_vocab * sizeof *logits);
-    tm_status st = tokens && logits ? tm_session_create(m, &sp, &s, err)
+    tm_status st = tokens && logits ? tm_cli_kv_setup(&kv, m, 1, &sp, &cache, err)
                                     : tm_fail(err, TM_E_NOMEM, "bench buffers");
-    *n_res = 0;
+    if (st == TM_OK)
+        st = tm_session_create(m, &sp, &s, err);
     if (st == TM_OK && a->n_prompt > 0) {
         test_result *r = &res[(*n_res)++];
         snprintf(r->name, sizeof r->name, "pp%lld", (long long)a->n_prompt);
@@ -145,7 +175,73 @@ static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, i
         }
     }
     tm_session_free(s);
+    tm_kv_cache_free(cache);
     tm_free(tokens);
+    tm_free(logits);
+    return st;
+}
+
+/* --prefix-test: per repetition, an emptied cache; sequence A evaluates the prefix and its
+ * ending (cold), then sequence B the same prefix and another ending (warm). The time to
+ * first token is the prompt's evaluation up to the logits of its last token. */
+static tm_status run_prefix_test(const bench_args *a, tm_model *m, test_result *r, tm_err *err)
+{
+    int32_t n_vocab = tm_model_n_vocab(m);
+    int64_t n = a->prefix + PREFIX_ENDING;
+    tm_session_params sp = tm_session_params_default();
+    sp.n_ctx = (int32_t)n;
+    sp.n_threads = (int32_t)a->n_threads;
+    tm_kv_cache *cache = NULL;
+    tm_session *sa = NULL, *sb = NULL;
+    tm_token *ta = tm_malloc((size_t)n * sizeof *ta), *tb = tm_malloc((size_t)n * sizeof *tb);
+    float *logits = tm_malloc((size_t)n_vocab * sizeof *logits);
+    const tm_cli_kv kv = a->kv;
+    tm_status st = ta && tb && logits ? TM_OK : tm_fail(err, TM_E_NOMEM, "bench buffers");
+    if (st == TM_OK) { /* one cache for both sequences: room for two of them */
+        tm_kv_cache_params cp = tm_kv_cache_params_default();
+        cp.type_k = kv.type_k;
+        cp.type_v = kv.type_v;
+        cp.mem_bytes = kv.mem_bytes;
+        cp.n_ctx = (int32_t)n;
+        cp.n_parallel = 2;
+        cp.prefix_reuse = !kv.no_prefix_reuse;
+        st = tm_kv_cache_create(m, &cp, &cache, err);
+        sp.kv_cache = cache;
+    }
+    if (st == TM_OK)
+        st = tm_session_create(m, &sp, &sa, err);
+    if (st == TM_OK)
+        st = tm_session_create(m, &sp, &sb, err);
+    snprintf(r->name, sizeof r->name, "prefix%lld", (long long)a->prefix);
+    r->n_prompt = n;
+    for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
+        tm_session_reset(sa);
+        tm_session_reset(sb);
+        tm_kv_cache_clear(cache);
+        fill_tokens(ta, n, n_vocab, (uint64_t)rep + 1000);
+        memcpy(tb, ta, (size_t)a->prefix * sizeof *tb);
+        fill_tokens(tb + a->prefix, PREFIX_ENDING, n_vocab, (uint64_t)rep + 2000);
+        if (tb[a->prefix] == ta[a->prefix]) /* the endings differ from their first token */
+            tb[a->prefix] = (tb[a->prefix] + 1) % n_vocab;
+        int64_t t0 = tm_time_us();
+        st = tm_session_eval(sa, ta, (int32_t)n, logits, false, err);
+        int64_t t1 = tm_time_us();
+        if (st == TM_OK)
+            st = tm_session_eval(sb, tb, (int32_t)n, logits, false, err);
+        int64_t t2 = tm_time_us();
+        if (rep >= 0 && st == TM_OK) {
+            r->cold_ms[r->n] = (double)(t1 - t0) / 1e3;
+            r->warm_ms[r->n] = (double)(t2 - t1) / 1e3;
+            r->tps[r->n] = (double)n / ((double)(t1 - t0) / 1e6);
+            r->n++;
+            r->reused = tm_session_n_reused(sb);
+        }
+    }
+    tm_session_free(sa);
+    tm_session_free(sb);
+    tm_kv_cache_free(cache);
+    tm_free(ta);
+    tm_free(tb);
     tm_free(logits);
     return st;
 }
@@ -171,10 +267,18 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
                    i ? ", " : "", res[i].name, (long long)res[i].n_prompt, (long long)res[i].n_gen,
                    (long long)res[i].depth, med, min, max);
             if (res[i].limit_tps > 0)
-                printf("\"limit_tps\": %.3f, \"fraction_of_limit\": %.4f}", res[i].limit_tps,
+                printf("\"limit_tps\": %.3f, \"fraction_of_limit\": %.4f", res[i].limit_tps,
                        med / res[i].limit_tps);
             else
-                printf("\"limit_tps\": null, \"fraction_of_limit\": null}");
+                printf("\"limit_tps\": null, \"fraction_of_limit\": null");
+            if (res[i].cold_ms[0] > 0) {
+                double cold = median_of(res[i].cold_ms, res[i].n);
+                double warm = median_of(res[i].warm_ms, res[i].n);
+                printf(", \"ttft_cold_ms\": %.3f, \"ttft_warm_ms\": %.3f, \"warm_over_cold\": "
+                       "%.4f, \"reused_tokens\": %lld",
+                       cold, warm, warm / cold, (long long)res[i].reused);
+            }
+            printf("}");
         }
         printf("]}\n");
         return;
@@ -192,11 +296,20 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
         else
             printf(" %10s %9s\n", "-", "-");
     }
+    for (int i = 0; i < n_res; i++)
+        if (res[i].cold_ms[0] > 0) {
+            double cold = median_of(res[i].cold_ms, res[i].n);
+            double warm = median_of(res[i].warm_ms, res[i].n);
+            printf("%s: time to first token, cold %.1f ms, warm %.1f ms (%.4f of cold; %lld "
+                   "of %lld positions reused); medians of %d\n",
+                   res[i].name, cold, warm, warm / cold, (long long)res[i].reused,
+                   (long long)res[i].n_prompt, res[i].n);
+        }
 }
 
 int tm_app_bench_main(int argc, char **argv)
 {
-    bench_args a = {NULL, 512, 128, 0, 5, 0, false, tm_session_params_default().kv_type};
+    bench_args a = {NULL, 512, 128, 0, 5, 0, 0, false, false, tm_cli_kv_default()};
     const char *v = NULL;
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
@@ -207,8 +320,12 @@ int tm_app_bench_main(int argc, char **argv)
         } else if (tm_cli_flag(argc, argv, &i, "-m", "--model", &a.model_path, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-p", "--n-prompt", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 16, &a.n_prompt);
+            a.pp_tg_given = true;
         } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-gen", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 16, &a.n_gen);
+            a.pp_tg_given = true;
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--prefix-test", &v, &bad)) {
+            bad = bad || !tm_cli_int(flag, v, 1, 1 << 20, &a.prefix);
         } else if (tm_cli_flag(argc, argv, &i, "-d", "--depth", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 20, &a.depth);
         } else if (tm_cli_flag(argc, argv, &i, "-r", "--reps", &v, &bad)) {
@@ -217,7 +334,7 @@ int tm_app_bench_main(int argc, char **argv)
             bad = bad || !tm_cli_int(flag, v, 0, 1024, &a.n_threads);
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--json", NULL, &bad)) {
             a.json = true;
-        } else if (tm_cli_kv_type(argc, argv, &i, &a.kv_type, &bad)) {
+        } else if (tm_cli_kv_flag(argc, argv, &i, &a.kv, &bad)) {
         } else {
             fprintf(stderr, "error: unknown option '%s'\n", flag);
             bad = true;
@@ -235,17 +352,21 @@ int tm_app_bench_main(int argc, char **argv)
     tm_model *m = NULL;
     tm_model_params mp = tm_model_params_default();
     tm_status st = tm_model_load(a.model_path, &mp, &m, &err);
-    static test_result res[2];
+    static test_result res[3];
     int n_res = 0;
-    if (st == TM_OK)
+    if (a.prefix > 0 && !a.pp_tg_given)
+        a.n_prompt = a.n_gen = 0;
+    if (st == TM_OK && (a.n_prompt > 0 || a.n_gen > 0))
         st = run_tests(&a, m, res, &n_res, &err);
+    if (st == TM_OK && a.prefix > 0)
+        st = run_prefix_test(&a, m, &res[n_res++], &err);
     uint64_t rss = tm_peak_rss_bytes(); /* before the bandwidth buffer raises it */
     double bw = 0;
     if (st == TM_OK)
         st = tm_membw_measure((int)a.n_threads, &bw, &err);
     for (int i = 0; i < n_res && st == TM_OK; i++)
         if (res[i].n_gen > 0)
-            res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth, a.kv_type);
+            res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth, &a.kv);
     if (st == TM_OK)
         print_results(&a, m, res, n_res, bw, rss);
     tm_model_free(m);

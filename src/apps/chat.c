@@ -26,10 +26,10 @@
 #define MAX_HISTORY_BYTES ((size_t)64 << 20)
 
 typedef struct chat_args {
-    const char *model_path, *system, *message, *template_path;
+    const char *model_path, *system, *message, *template_path, *prompt_cache;
     int64_t n_predict, n_threads, n_ctx;
     tm_sampler_params sampling;
-    tm_kv_type kv_type;
+    tm_cli_kv kv;
     tm_overflow overflow;
     int64_t n_keep; /* -1: BOS only */
     bool verbose, no_reuse;
@@ -50,6 +50,7 @@ typedef struct chat {
     int32_t n_held, cap_held;
     float *logits;
     int64_t t_prompt_us, t_gen_us, n_prompt_tokens, n_gen_tokens;
+    bool cache_saved; /* --prompt-cache: the first prompt was saved */
 } chat;
 
 static void usage(FILE *out)
@@ -79,6 +80,10 @@ static void usage(FILE *out)
             "                           drops the older half of it and goes on)\n"
             "  --keep N                 tokens at the start a shift keeps (default: BOS only)\n"
             "  --no-prefix-reuse        evaluate every prompt from the start (slower; for checks)\n"
+            "  --prompt-cache FILE      restore the keys and values of the first prompt's start\n"
+            "                           (the system message) from FILE, saved there by an\n"
+            "                           earlier chat with the same model and KV types, and save\n"
+            "                           the first prompt there\n"
             "  -v, --verbose            print each prompt's token ids and timings to stderr\n");
 }
 
@@ -86,7 +91,7 @@ static bool parse_args(int argc, char **argv, chat_args *a, int *exit_code)
 {
     *a = (chat_args){.n_predict = 1024,
                      .sampling = tm_sampler_params_default(),
-                     .kv_type = tm_session_params_default().kv_type,
+                     .kv = tm_cli_kv_default(),
                      .overflow = TM_OVERFLOW_ERROR,
                      .n_keep = -1};
     bool bad = false;
@@ -101,10 +106,11 @@ static bool parse_args(int argc, char **argv, chat_args *a, int *exit_code)
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--system", &a->system, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--message", &a->message, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--template", &a->template_path, &bad)) {
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--prompt-cache", &a->prompt_cache, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-predict", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 1, INT32_MAX, &a->n_predict);
         } else if (tm_cli_sampling_flag(argc, argv, &i, &a->sampling, &bad)) {
-        } else if (tm_cli_kv_type(argc, argv, &i, &a->kv_type, &bad)) {
+        } else if (tm_cli_kv_flag(argc, argv, &i, &a->kv, &bad)) {
         } else if (tm_cli_overflow_flag(argc, argv, &i, &a->overflow, &a->n_keep, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
@@ -274,7 +280,35 @@ static tm_status feed(chat *c, const tm_token *ids, int32_t n, tm_err *err)
         st = hold(c, ids + same, n - same, err);
     if (c->args->verbose)
         fprintf(stderr, "[prompt: %d tokens, %d reused]\n", n, same);
+    if (st == TM_OK && c->args->prompt_cache && !c->cache_saved) {
+        tm_err serr = {0};
+        c->cache_saved = true;
+        if (tm_session_save(c->session, c->args->prompt_cache, &serr) != TM_OK)
+            fprintf(stderr, "warning: prompt cache not saved: %s\n", serr.msg);
+    }
     return st;
+}
+
+/* --prompt-cache at start: the saved sequence becomes the held prefix the first prompt is
+ * compared with (feed keeps what it shares). A missing file is a first run; one that does not
+ * fit is a warning. */
+static tm_status restore_prompt_cache(chat *c, tm_err *err)
+{
+    const char *path = c->args->prompt_cache;
+    FILE *f = tm_fopen(path, "rb");
+    if (!f)
+        return TM_OK;
+    fclose(f);
+    tm_err lerr = {0};
+    if (tm_session_load(c->session, path, &lerr) != TM_OK) {
+        fprintf(stderr, "warning: prompt cache not used: %s\n", lerr.msg);
+        tm_session_reset(c->session);
+        return TM_OK;
+    }
+    if (c->args->verbose)
+        fprintf(stderr, "[prompt cache: %d tokens restored from '%s']\n",
+                tm_session_n_past(c->session), path);
+    return hold(c, tm_session_tokens(c->session), tm_session_n_past(c->session), err);
 }
 
 /* Context shift inside a reply: the older half of the held tokens after the kept start go,
@@ -457,6 +491,13 @@ static void show_settings(const chat *c)
             c->t_prompt_us ? (double)c->n_prompt_tokens * 1e6 / (double)c->t_prompt_us : 0.0,
             (long long)c->n_gen_tokens,
             c->t_gen_us ? (double)c->n_gen_tokens * 1e6 / (double)c->t_gen_us : 0.0);
+    tm_kv_cache_stats kv;
+    tm_kv_cache_stats_get(tm_session_kv_cache(c->session), &kv);
+    fprintf(stderr,
+            "KV cache: %d blocks of %d positions: %d used, %d cached, %d free (%.1f MiB); "
+            "%llu positions reused\n",
+            kv.n_blocks, kv.block_tokens, kv.used, kv.cached, kv.free,
+            (double)kv.kv_bytes / 1048576.0, (unsigned long long)kv.reused_tokens);
 }
 
 /* Reads one message (lines ending in a backslash continue it). false at the end of input
@@ -581,9 +622,13 @@ int tm_app_chat_main(int argc, char **argv)
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)a.n_ctx;
     sp.n_threads = (int32_t)a.n_threads;
-    sp.kv_type = a.kv_type;
+    tm_kv_cache *cache = NULL;
+    if (st == TM_OK)
+        st = tm_cli_kv_setup(&a.kv, c.model, 1, &sp, &cache, &err);
     if (st == TM_OK)
         st = tm_session_create(c.model, &sp, &c.session, &err);
+    if (st == TM_OK && a.prompt_cache)
+        st = restore_prompt_cache(&c, &err);
     if (st == TM_OK)
         st = tm_sampler_create(&a.sampling, tm_model_n_vocab(c.model), &c.sampler, &err);
     if (st == TM_OK &&
@@ -603,6 +648,7 @@ int tm_app_chat_main(int argc, char **argv)
     tm_buf_fini(&c.history);
     tm_sampler_free(c.sampler);
     tm_session_free(c.session);
+    tm_kv_cache_free(cache);
     tm_model_free(c.model);
     return st == TM_OK ? 0 : tm_cli_error("%s", err.msg);
 }

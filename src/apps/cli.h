@@ -33,11 +33,32 @@ bool tm_cli_sampling_flag(int argc, char **argv, int *i, tm_sampler_params *sp, 
     "  --repeat-last-n N        tokens the penalty looks back over (default 64)\n"     \
     "  --seed S                 random seed (default 0)\n"
 
-/* --kv-type f16|f32: true if argv[*i] was it (then *bad on a bad value). */
-bool tm_cli_kv_type(int argc, char **argv, int *i, tm_kv_type *out, bool *bad);
+/* The KV cache flags: --kv-type T (keys and values), --kv-type-k T, --kv-type-v T,
+ * --kv-mem SIZE (a budget: 512M, 2G, 1.5GiB, or bytes) and --no-prefix-cache. */
+typedef struct tm_cli_kv {
+    tm_kv_type type_k, type_v; /* type_v TM_KV_SAME: as type_k */
+    uint64_t mem_bytes;        /* 0: each session's context's worth */
+    bool no_prefix_reuse;
+} tm_cli_kv;
+
+tm_cli_kv tm_cli_kv_default(void);
+/* true if argv[*i] was one of the KV flags (then *bad on a bad value). */
+bool tm_cli_kv_flag(int argc, char **argv, int *i, tm_cli_kv *kv, bool *bad);
+/* Puts the types into sp; with --kv-mem or --no-prefix-cache, makes the cache sp's sessions
+ * then share (*cache, freed by the caller after them), of the budget or of n_parallel
+ * sessions of sp->n_ctx positions. */
+tm_status tm_cli_kv_setup(const tm_cli_kv *kv, const tm_model *model, int32_t n_parallel,
+                          tm_session_params *sp, tm_kv_cache **cache, tm_err *err);
+/* Parses "512M", "2G", "1.5GiB", "64k", "1000": bytes (K/M/G/T are powers of 1024, a
+ * trailing "B" or "iB" is allowed); prints "error: <flag>: ..." and returns false otherwise. */
+bool tm_cli_size(const char *flag, const char *value, uint64_t *out);
 #define TM_CLI_KV_HELP                                                                          \
     "  --kv-type T              KV cache type: f16 (default), q8_0 (about half of f16), q4_0\n" \
-    "                           (about a quarter) or f32 (exact)\n"
+    "                           (about a quarter) or f32 (exact); keys and values\n"            \
+    "  --kv-type-k T, --kv-type-v T  the keys' or the values' type alone\n"                     \
+    "  --kv-mem SIZE            KV cache budget (512M, 2G): blocks of 32 positions as many\n"   \
+    "                           as fit (default: the context's worth)\n"                        \
+    "  --no-prefix-cache        do not keep or reuse the blocks of earlier prompts\n"
 
 /* --overflow error|truncate-left|shift and --keep N (N >= 0; *n_keep stays -1, "BOS only",
  * when not given): true if argv[*i] was one of them (then *bad on a bad value). run and

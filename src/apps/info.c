@@ -16,7 +16,7 @@
 typedef struct memory_args {
     bool on;
     int64_t n_ctx, n_threads, n_parallel;
-    tm_kv_type kv_type;
+    tm_cli_kv kv;
 } memory_args;
 
 static void usage(FILE *out)
@@ -168,16 +168,23 @@ static void print_text(const tm_gguf *g, uint64_t max_array)
     putchar('\n');
 }
 
-static const char *kv_name(tm_kv_type t)
+/* "q8_0", or "q8_0/f16" for keys and values of their own types */
+static const char *kv_name(const tm_cli_kv *kv, char *buf, size_t cap)
 {
-    return t == TM_KV_F16 ? "f16" : "f32";
+    tm_kv_type v = kv->type_v == TM_KV_SAME ? kv->type_k : kv->type_v;
+    if (v == kv->type_k)
+        snprintf(buf, cap, "%s", tm_kv_type_name(kv->type_k));
+    else
+        snprintf(buf, cap, "%s/%s", tm_kv_type_name(kv->type_k), tm_kv_type_name(v));
+    return buf;
 }
 
 static void print_memory_text(const tm_memory_estimate *e, const memory_args *m)
 {
+    char kv[32];
     printf("\nmemory of %lld session%s (context %d, batch %d, %s KV cache, %d thread%s):\n",
            (long long)m->n_parallel, m->n_parallel == 1 ? "" : "s", e->n_ctx, e->n_batch,
-           kv_name(m->kv_type), e->n_threads, e->n_threads == 1 ? "" : "s");
+           kv_name(&m->kv, kv, sizeof kv), e->n_threads, e->n_threads == 1 ? "" : "s");
     const char *names[] = {"weights", "KV cache", "scratch", "total"};
     uint64_t bytes[] = {e->weights_bytes, e->kv_bytes, e->scratch_bytes, e->total_bytes};
     for (int i = 0; i < 4; i++)
@@ -209,13 +216,15 @@ static void print_json(const tm_gguf *g, uint64_t max_array, const tm_memory_est
         printf("], \"offset\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", t->offset, t->n_bytes);
     }
     fputs("]", stdout);
+    char kv[32];
     if (e)
         printf(", \"memory\": {\"n_parallel\": %lld, \"n_ctx\": %d, \"n_batch\": %d, "
                "\"n_threads\": %d, \"kv_type\": \"%s\", \"weights_bytes\": %" PRIu64
                ", \"kv_bytes\": %" PRIu64 ", \"scratch_bytes\": %" PRIu64
                ", \"total_bytes\": %" PRIu64 "}",
-               (long long)m->n_parallel, e->n_ctx, e->n_batch, e->n_threads, kv_name(m->kv_type),
-               e->weights_bytes, e->kv_bytes, e->scratch_bytes, e->total_bytes);
+               (long long)m->n_parallel, e->n_ctx, e->n_batch, e->n_threads,
+               kv_name(&m->kv, kv, sizeof kv), e->weights_bytes, e->kv_bytes, e->scratch_bytes,
+               e->total_bytes);
     fputs("}\n", stdout);
 }
 
@@ -232,8 +241,11 @@ static tm_status estimate(const char *path, const memory_args *m, tm_memory_esti
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)m->n_ctx;
     sp.n_threads = (int32_t)m->n_threads;
-    sp.kv_type = m->kv_type;
-    st = tm_memory_estimate_get(model, &sp, (int32_t)m->n_parallel, e, err);
+    tm_kv_cache *cache = NULL; /* with --kv-mem: the estimate counts the pool of that budget */
+    st = tm_cli_kv_setup(&m->kv, model, (int32_t)m->n_parallel, &sp, &cache, err);
+    if (st == TM_OK)
+        st = tm_memory_estimate_get(model, &sp, (int32_t)m->n_parallel, e, err);
+    tm_kv_cache_free(cache);
     tm_model_free(model);
     return st;
 }
@@ -243,7 +255,7 @@ int tm_app_info_main(int argc, char **argv)
     const char *path = NULL, *v = NULL;
     bool json = false, bad = false;
     int64_t max_array = 8;
-    memory_args mem = {.n_parallel = 1, .kv_type = tm_session_params_default().kv_type};
+    memory_args mem = {.n_parallel = 1, .kv = tm_cli_kv_default()};
     for (int i = 1; i < argc && !bad; i++) {
         if (tm_cli_is_help(argv[i])) {
             usage(stdout);
@@ -263,7 +275,7 @@ int tm_app_info_main(int argc, char **argv)
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--parallel", &v, &bad)) {
             bad = bad || !tm_cli_int("--parallel", v, 1, 1 << 16, &mem.n_parallel);
             mem.on = true;
-        } else if (tm_cli_kv_type(argc, argv, &i, &mem.kv_type, &bad)) {
+        } else if (tm_cli_kv_flag(argc, argv, &i, &mem.kv, &bad)) {
             mem.on = true;
         } else if (argv[i][0] == '-' || path) {
             fprintf(stderr, "error: unexpected argument '%s'\n", argv[i]);

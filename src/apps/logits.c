@@ -24,7 +24,8 @@ static void usage(FILE *out)
                  "  --decode             evaluate one token at a time instead of one batch\n"
                  "  -t, --threads N      threads (default: one per core)\n"
                  "  --f32-act            exact float activations for quantized weights\n"
-                 "  --kv-type T          KV cache type: f16 (default) or f32 (exact)\n");
+                 "  --kv-type T          KV cache type: f16 (default), q8_0, q4_0 or f32 (exact);\n"
+                 "                       --kv-type-k T and --kv-type-v T set one of the two\n");
 }
 
 static int parse_tokens(const char *list, tm_token **out, int32_t *n_out)
@@ -66,7 +67,7 @@ int tm_app_logits_main(int argc, char **argv)
 {
     const char *model_path = NULL, *tokens_arg = NULL, *out_path = NULL, *v = NULL;
     bool decode = false, f32_act = false, bad = false;
-    tm_kv_type kv_type = tm_session_params_default().kv_type;
+    tm_cli_kv kv = tm_cli_kv_default();
     int64_t n_threads = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (tm_cli_is_help(argv[i])) {
@@ -79,7 +80,7 @@ int tm_app_logits_main(int argc, char **argv)
             decode = true;
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--f32-act", NULL, &bad)) {
             f32_act = true;
-        } else if (tm_cli_kv_type(argc, argv, &i, &kv_type, &bad)) {
+        } else if (tm_cli_kv_flag(argc, argv, &i, &kv, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
             bad = bad || !tm_cli_int(argv[i - 1], v, 0, 1024, &n_threads);
         } else {
@@ -113,7 +114,8 @@ int tm_app_logits_main(int argc, char **argv)
         sp.n_ctx = n;
         sp.n_batch = decode ? 1 : n;
         sp.n_threads = (int32_t)n_threads;
-        sp.kv_type = kv_type;
+        sp.kv_type = kv.type_k;
+        sp.kv_type_v = kv.type_v;
         st = tm_session_create(model, &sp, &session, &err);
     }
     int32_t n_vocab = model ? tm_model_n_vocab(model) : 0;

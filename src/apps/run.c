@@ -17,10 +17,10 @@
 #define MAX_PROMPT_BYTES (64u << 20)
 
 typedef struct run_args {
-    const char *model_path, *prompt, *prompt_file;
+    const char *model_path, *prompt, *prompt_file, *prompt_cache;
     int64_t n_predict, n_threads, n_ctx;
     tm_sampler_params sampling;
-    tm_kv_type kv_type;
+    tm_cli_kv kv;
     tm_overflow overflow;
     int64_t n_keep; /* -1: BOS only */
     bool ignore_eos, f32_act, verbose;
@@ -46,18 +46,22 @@ static void usage(FILE *out)
             "                           room for N new ones, at most half the context), or shift\n"
             "                           (as truncate-left, and when generation fills the context\n"
             "                           drop the older half of it and go on)\n"
+            "  --prompt-cache FILE      restore the keys and values of the prompt's start from\n"
+            "                           FILE (saved by an earlier run of the same model and KV\n"
+            "                           types) and save the prompt's there after evaluating it\n"
             "  --keep N                 tokens at the start that truncation and shifts keep\n"
             "                           (default: the BOS token only)\n"
             "  --ignore-eos             keep generating past end-of-generation tokens\n"
             "  --f32-act                exact float activations for quantized weights\n"
-            "  -v, --verbose            print the prompt's token ids to stderr\n");
+            "  -v, --verbose            print the prompt's token ids and the KV cache's blocks\n"
+            "                           to stderr\n");
 }
 
 static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
 {
     *a = (run_args){.n_predict = 256,
                     .sampling = tm_sampler_params_default(),
-                    .kv_type = tm_session_params_default().kv_type,
+                    .kv = tm_cli_kv_default(),
                     .overflow = TM_OVERFLOW_ERROR,
                     .n_keep = -1};
     bool bad = false;
@@ -71,10 +75,11 @@ static bool parse_args(int argc, char **argv, run_args *a, int *exit_code)
         } else if (tm_cli_flag(argc, argv, &i, "-m", "--model", &a->model_path, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-p", "--prompt", &a->prompt, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-f", "--file", &a->prompt_file, &bad)) {
+        } else if (tm_cli_flag(argc, argv, &i, NULL, "--prompt-cache", &a->prompt_cache, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-predict", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, INT32_MAX, &a->n_predict);
         } else if (tm_cli_sampling_flag(argc, argv, &i, &a->sampling, &bad)) {
-        } else if (tm_cli_kv_type(argc, argv, &i, &a->kv_type, &bad)) {
+        } else if (tm_cli_kv_flag(argc, argv, &i, &a->kv, &bad)) {
         } else if (tm_cli_overflow_flag(argc, argv, &i, &a->overflow, &a->n_keep, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-c", "--ctx-size", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 0, 1 << 24, &a->n_ctx);
@@ -172,6 +177,36 @@ static tm_status fit_prompt(const run_args *a, const tm_model *model, const tm_s
     return st;
 }
 
+/* --prompt-cache: restores the saved sequence and keeps the part the prompt starts with
+ * (all but the prompt's last token at most: its logits are needed). Returns the positions
+ * kept. A missing file is a first run; one that does not fit is a warning, not an error. */
+static int32_t restore_prompt_cache(const char *path, tm_session *s, const tm_token *prompt,
+                                    int32_t n_prompt)
+{
+    FILE *f = tm_fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "prompt cache: '%s' does not exist yet; it will be written\n", path);
+        return 0;
+    }
+    fclose(f);
+    tm_err err = {0};
+    if (tm_session_load(s, path, &err) != TM_OK) {
+        fprintf(stderr, "warning: prompt cache not used: %s\n", err.msg);
+        tm_session_reset(s);
+        return 0;
+    }
+    const tm_token *held = tm_session_tokens(s);
+    int32_t n_held = tm_session_n_past(s), same = 0;
+    while (same < n_held && same < n_prompt && held[same] == prompt[same])
+        same++;
+    if (same == n_prompt)
+        same--;
+    tm_session_truncate(s, same);
+    fprintf(stderr, "prompt cache: %d of the prompt's %d tokens restored from '%s'\n", same,
+            n_prompt, path);
+    return same;
+}
+
 /* Makes room for one more token by a context shift: the older half after the kept start. */
 static tm_status shift(tm_session *s, int32_t n_keep, int64_t *n_dropped, tm_err *err)
 {
@@ -191,13 +226,15 @@ static tm_status generate(const run_args *a, tm_model *model, tm_token *prompt, 
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)a->n_ctx;
     sp.n_threads = (int32_t)a->n_threads;
-    sp.kv_type = a->kv_type;
+    tm_kv_cache *cache = NULL;
     tm_session *s = NULL;
     tm_sampler *sampler = NULL;
     float *logits = NULL;
     int32_t n_vocab = tm_model_n_vocab(model);
     tm_sampler_params smp = a->sampling;
-    tm_status st = tm_session_create(model, &sp, &s, err);
+    tm_status st = tm_cli_kv_setup(&a->kv, model, 1, &sp, &cache, err);
+    if (st == TM_OK)
+        st = tm_session_create(model, &sp, &s, err);
     if (st == TM_OK)
         st = tm_sampler_create(&smp, n_vocab, &sampler, err);
     if (st == TM_OK && !(logits = tm_malloc((size_t)n_vocab * sizeof *logits)))
@@ -205,10 +242,21 @@ static tm_status generate(const run_args *a, tm_model *model, tm_token *prompt, 
     int32_t n_keep = 0;
     if (st == TM_OK)
         st = fit_prompt(a, model, s, prompt, &n_prompt, &n_keep, err);
+    int32_t n_restored = 0;
+    if (st == TM_OK && a->prompt_cache)
+        n_restored = restore_prompt_cache(a->prompt_cache, s, prompt, n_prompt);
     int64_t t0 = tm_time_us();
     if (st == TM_OK)
-        st = tm_session_eval(s, prompt, n_prompt, logits, false, err);
+        st = tm_session_eval(s, prompt + n_restored, n_prompt - n_restored, logits, false, err);
     int64_t t1 = tm_time_us(), n_gen = 0;
+    if (st == TM_OK && a->prompt_cache && n_restored < n_prompt - 1) {
+        tm_err serr = {0};
+        if (tm_session_save(s, a->prompt_cache, &serr) == TM_OK)
+            fprintf(stderr, "prompt cache: saved %d positions to '%s'\n", n_prompt,
+                    a->prompt_cache);
+        else
+            fprintf(stderr, "warning: prompt cache not saved: %s\n", serr.msg);
+    }
     for (int32_t i = 0; st == TM_OK && i < n_prompt; i++)
         tm_sampler_accept(sampler, prompt[i]);
     tm_token prev = n_prompt > 0 ? prompt[n_prompt - 1] : -1;
@@ -251,12 +299,23 @@ static tm_status generate(const run_args *a, tm_model *model, tm_token *prompt, 
         fprintf(stderr,
                 "prompt: %d tokens in %.3f s (%.1f t/s); generated: %lld tokens in %.3f s "
                 "(%.1f t/s); kernels %s\n",
-                n_prompt, pp_s, pp_s > 0 ? n_prompt / pp_s : 0.0, (long long)n_gen, tg_s,
-                tg_s > 0 ? (double)n_gen / tg_s : 0.0, tm_model_kernels(model));
+                n_prompt - n_restored, pp_s, pp_s > 0 ? (n_prompt - n_restored) / pp_s : 0.0,
+                (long long)n_gen, tg_s, tg_s > 0 ? (double)n_gen / tg_s : 0.0,
+                tm_model_kernels(model));
+    }
+    if (st == TM_OK && a->verbose) {
+        tm_kv_cache_stats kv;
+        tm_kv_cache_stats_get(tm_session_kv_cache(s), &kv);
+        fprintf(stderr,
+                "KV cache: %d blocks of %d positions: %d used, %d cached, %d free (%.1f "
+                "MiB)\n",
+                kv.n_blocks, kv.block_tokens, kv.used, kv.cached, kv.free,
+                (double)kv.kv_bytes / 1048576.0);
     }
     tm_free(logits);
     tm_sampler_free(sampler);
     tm_session_free(s);
+    tm_kv_cache_free(cache);
     return st;
 }
 

@@ -117,6 +117,9 @@ tm_status tm_file_read_all(const char *path, size_t max_bytes, char **out, size_
                            tm_err *err);
 /* Writes the whole buffer, replacing the file. */
 tm_status tm_file_write_all(const char *path, const void *data, size_t n_bytes, tm_err *err);
+/* Renames from to to, replacing a file at to (atomically where the system allows: a reader
+ * sees the old file or the new one, never a part). */
+tm_status tm_file_replace(const char *from, const char *to, tm_err *err);
 /* Creates one directory (not its parents); true if it exists afterwards. */
 bool tm_mkdir(const char *path);
 /* fopen that understands UTF-8 paths on Windows too. */

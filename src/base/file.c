@@ -80,3 +80,20 @@ tm_status tm_file_write_all(const char *path, const void *data, size_t n_bytes, 
         return tm_fail(err, TM_E_IO, "writing '%s' failed", path);
     return TM_OK;
 }
+
+tm_status tm_file_replace(const char *from, const char *to, tm_err *err)
+{
+#ifdef _WIN32
+    wchar_t wfrom[1024], wto[1024];
+    if (!MultiByteToWideChar(CP_UTF8, 0, from, -1, wfrom, 1024) ||
+        !MultiByteToWideChar(CP_UTF8, 0, to, -1, wto, 1024))
+        return tm_fail(err, TM_E_ARG, "path '%s' is not UTF-8 or too long", to);
+    if (!MoveFileExW(wfrom, wto, MOVEFILE_REPLACE_EXISTING))
+        return tm_fail(err, TM_E_IO, "cannot replace '%s' (error %lu)", to,
+                       (unsigned long)GetLastError());
+#else
+    if (rename(from, to) != 0)
+        return tm_fail(err, TM_E_IO, "cannot replace '%s': %s", to, strerror(errno));
+#endif
+    return TM_OK;
+}

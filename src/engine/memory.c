@@ -4,9 +4,12 @@
  * model/forward.c, the matmul scratch size in tensor/matmul.c, the session's token record),
  * with the session's parameters resolved by the function tm_session_create uses, so an
  * estimate equals what sessions then allocate, byte for byte (tests/engine/test_memory.c).
- * Sessions are independent today: n_parallel of them take n_parallel times one session's
- * KV and scratch, and share the weights. Sliding-window layers get a cache of the whole
- * context like the others, so the estimate counts them so. */
+ * n_parallel sessions take n_parallel times one session's scratch and share the weights;
+ * each has a KV cache of its own of its context, unless they share one, which counts once.
+ * kv_bytes are the keys and values; the caches' bookkeeping (block records, the tokens of
+ * cached blocks, the hash table) counts as scratch.
+ * Sliding-window layers get blocks for the whole context like the others, so the estimate
+ * counts them so. */
 #include "engine.h"
 
 #include <string.h>
@@ -18,19 +21,36 @@ tm_status tm_memory_estimate_get(const tm_model *model, const tm_session_params 
         return tm_fail(err, TM_E_ARG, "%d parallel sequences: at least 1", n_parallel);
     tm_session_params p = tm_session_params_default(); /* resolve writes it on success */
     tm_status st = tm_session_params_resolve(model, params, &p, err);
-    tm_net_state_bytes b = {0};
+    uint64_t state = 0, kv = 0, meta = 0;
+    int32_t block_tokens = 0;
     if (st == TM_OK)
-        st = tm_net_state_estimate(&model->net->hp, (uint32_t)p.kv_type, p.n_ctx, p.n_batch,
-                                   p.n_threads, &b, err);
+        st = tm_net_state_estimate(&model->net->hp, p.n_ctx, p.n_batch, p.n_threads, &state, err);
+    if (st == TM_OK && p.kv_cache) { /* shared: counted once, as it was made */
+        tm_kv_cache_stats cs;
+        tm_kv_cache_stats_get(p.kv_cache, &cs);
+        kv = cs.kv_bytes;
+        meta = cs.meta_bytes;
+        block_tokens = cs.block_tokens;
+    } else if (st == TM_OK) {
+        tm_kv_cache_params cp = tm_session_cache_params(&p);
+        tm_kv_store plan;
+        st = tm_kv_cache_plan(model, &cp, &plan, err);
+        if (st == TM_OK && (!tm_mul_u64(plan.bytes, (uint64_t)n_parallel, &kv) ||
+                            !tm_mul_u64(tm_kv_cache_meta_bytes(plan.n_blocks, plan.block_tokens),
+                                        (uint64_t)n_parallel, &meta)))
+            st = tm_fail(err, TM_E_LIMIT, "KV caches of %d sequences overflow", n_parallel);
+        block_tokens = plan.block_tokens;
+    }
     if (st != TM_OK)
         return st;
     tm_memory_estimate e;
     memset(&e, 0, sizeof e);
     e.weights_bytes = tm_model_weight_bytes(model);
-    uint64_t scratch = 0, session = 0;
-    if (!tm_add_u64(b.scratch, tm_session_record_bytes(p.n_ctx), &scratch) ||
-        !tm_mul_u64(b.kv, (uint64_t)n_parallel, &e.kv_bytes) ||
-        !tm_mul_u64(scratch, (uint64_t)n_parallel, &e.scratch_bytes) ||
+    e.kv_bytes = kv;
+    uint64_t scratch = 0, session = 0, all = 0;
+    if (!tm_add_u64(state, tm_session_record_bytes(p.n_ctx, block_tokens), &scratch) ||
+        !tm_mul_u64(scratch, (uint64_t)n_parallel, &all) ||
+        !tm_add_u64(all, meta, &e.scratch_bytes) ||
         !tm_add_u64(e.kv_bytes, e.scratch_bytes, &session) ||
         !tm_add_u64(session, e.weights_bytes, &e.total_bytes))
         return tm_fail(err, TM_E_LIMIT, "memory of %d sequences of %d positions overflows",

@@ -43,8 +43,10 @@ tm_status tm_model_load(const char *path, const tm_model_params *params, tm_mode
     tm_status st = tm_kernels_init(&m->kernels, &cpu, params->kernels, err);
     if (st == TM_OK)
         st = tm_gguf_open(path, &m->gguf, err);
-    if (st == TM_OK)
+    if (st == TM_OK) {
+        tm_model_fingerprint(m->gguf, m->fingerprint);
         st = tm_net_load(m->gguf, &m->kernels, &m->net, err);
+    }
     if (st == TM_OK && params->repack)
         st = tm_net_pack(m->net, &m->kernels, tm_gguf_mapping(m->gguf), err);
     if (st == TM_OK)
@@ -58,6 +60,27 @@ tm_status tm_model_load(const char *path, const tm_model_params *params, tm_mode
     }
     *out = m;
     return TM_OK;
+}
+
+void tm_model_fingerprint(const tm_gguf *g, uint8_t out[32])
+{
+    tm_sha256 h;
+    tm_sha256_init(&h);
+    uint64_t size = tm_gguf_file_bytes(g);
+    tm_sha256_update(&h, &size, sizeof size);
+    for (int64_t i = 0; i < tm_gguf_n_kv(g); i++) {
+        const char *key = tm_gguf_kv_at(g, i)->key;
+        tm_sha256_update(&h, key, strlen(key) + 1);
+    }
+    for (int64_t i = 0; i < tm_gguf_n_tensors(g); i++) {
+        const tm_gguf_tensor *t = tm_gguf_tensor_at(g, i);
+        tm_sha256_update(&h, t->name, strlen(t->name) + 1);
+        tm_sha256_update(&h, &t->type, sizeof t->type);
+        tm_sha256_update(&h, t->ne, sizeof t->ne);
+        tm_sha256_update(&h, &t->offset, sizeof t->offset);
+        tm_sha256_update(&h, t->data, (size_t)TM_MIN(t->n_bytes, 4096));
+    }
+    tm_sha256_final(&h, out);
 }
 
 const tm_net *tm_model_net(const tm_model *model)

@@ -6,9 +6,8 @@
  *   feed-forward: h = RMSNorm(x); x += (SiLU(h Wgate) * (h Wup)) Wdown
  * and finally logits = RMSNorm(x) Wout for the rows the caller wants. Activations are
  * float; matrix products go through tm_matmul (quantized weights x 8-bit activations,
- * or exact float activations when asked). The KV cache is F16 (half the memory and the
- * bandwidth of long contexts) or F32, one contiguous block per layer:
- * [n_ctx][n_head_kv * head_dim]. */
+ * or exact float activations when asked). Keys and values go to the sequence's blocks of a
+ * tm_kv_store (kv_store.c), found through its block table. */
 #include "model.h"
 
 #include <math.h>
@@ -20,9 +19,6 @@ struct tm_net_state {
     tm_pool *pool;
     int32_t n_ctx, n_batch;
     int64_t k_width, v_width, q_width, o_width; /* floats per token */
-    void *k_cache;                              /* [n_layer][n_ctx][k_width] of kv_type */
-    void *v_cache;                              /* [n_layer][n_ctx][v_width] of kv_type */
-    int64_t kv_block, kv_block_bytes;           /* the cache type's block: elements, bytes */
     float *x;                                   /* [n_batch][n_embd] the residual stream */
     float *h;         /* [n_batch][n_embd] normed input of a block, then its output */
     float *q, *k, *v; /* [n_batch][q_width / k_width / v_width] */
@@ -41,7 +37,7 @@ struct tm_net_state {
     int32_t *pos;            /* [n_batch] */
     float *scores;           /* [n_threads][group * (n_ctx + 1)] */
     tm_matmul_scratch mm;
-    tm_net_state_bytes allocated; /* added up at each allocation */
+    uint64_t allocated; /* bytes, added up at each allocation */
 };
 
 /* Every buffer of a state, in bytes, computed from the hyper-parameters alone. A state is
@@ -50,42 +46,18 @@ struct tm_net_state {
 typedef struct state_plan {
     int32_t n_batch; /* clamped to n_ctx */
     int64_t q_width, k_width, v_width, o_width, ff_width;
-    int64_t kv_block, kv_block_bytes;      /* the cache type's block: elements, bytes */
-    uint64_t k_cache, v_cache;             /* the KV cache */
-    uint64_t x, h, q, k, v, att, gate, up; /* activations */
+    uint64_t x, h, q, k, v, att, gate, up;                                   /* activations */
     uint64_t router, moe_in, moe_out, route_w, exp_w, route_ids, exp_tokens; /* experts only */
     uint64_t rope_cs, rope_cs_swa, pos, scores;
     int64_t mm_cols;          /* the widest matrix input */
     uint64_t mm_act, mm_rows; /* tm_matmul_scratch_bytes */
 } state_plan;
 
-/* bytes of n_layer x n_ctx rows of width elements of the cache type: tm_dtype_row_bytes is
- * the one per-element size, so block types (Q8_0: 34 bytes per 32) size the same way */
-static bool cache_bytes(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx, int64_t width,
-                        uint64_t *out)
-{
-    uint64_t row = 0, rows = 0;
-    return tm_dtype_row_bytes(kv_type, width, &row) &&
-           tm_mul_u64((uint64_t)hp->n_layer, (uint64_t)n_ctx, &rows) &&
-           tm_mul_u64(rows, row, out) && *out <= SIZE_MAX;
-}
-
-static tm_status plan_state(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx, int32_t n_batch,
-                            int n_threads, state_plan *p, tm_err *err)
+static tm_status plan_state(const tm_hparams *hp, int32_t n_ctx, int32_t n_batch, int n_threads,
+                            state_plan *p, tm_err *err)
 {
     if (n_ctx < 1 || n_batch < 1)
         return tm_fail(err, TM_E_ARG, "context %d and batch %d must be positive", n_ctx, n_batch);
-    if (kv_type != TM_DTYPE_F16 && kv_type != TM_DTYPE_F32 && kv_type != TM_DTYPE_Q8_0 &&
-        kv_type != TM_DTYPE_Q4_0)
-        return tm_fail(err, TM_E_UNSUPPORTED,
-                       "KV cache type %s (f16, f32, q8_0 and q4_0 are supported)",
-                       tm_dtype_name(kv_type));
-    const tm_dtype_info *kv_info = tm_dtype_info_get(kv_type);
-    if (hp->head_dim % kv_info->block_size != 0 || hp->head_dim_v % kv_info->block_size != 0)
-        return tm_fail(err, TM_E_UNSUPPORTED,
-                       "a %s KV cache needs heads of whole blocks of %d; this model's heads have "
-                       "%d and %d values",
-                       tm_dtype_name(kv_type), kv_info->block_size, hp->head_dim, hp->head_dim_v);
     memset(p, 0, sizeof *p);
     int64_t nb = TM_MIN(n_batch, n_ctx), f = sizeof(float);
     p->n_batch = (int32_t)nb;
@@ -94,12 +66,6 @@ static tm_status plan_state(const tm_hparams *hp, uint32_t kv_type, int32_t n_ct
     p->v_width = (int64_t)hp->n_head_kv * hp->head_dim_v;
     p->o_width = (int64_t)hp->n_head * hp->head_dim_v;
     p->ff_width = TM_MAX(hp->n_ff, TM_MAX(hp->n_ff_exp, hp->n_ff_shexp));
-    p->kv_block = kv_info->block_size;
-    p->kv_block_bytes = kv_info->block_bytes;
-    if (!cache_bytes(hp, kv_type, n_ctx, p->k_width, &p->k_cache) ||
-        !cache_bytes(hp, kv_type, n_ctx, p->v_width, &p->v_cache))
-        return tm_fail(err, TM_E_LIMIT, "a KV cache of %d positions x %d layers is too large",
-                       n_ctx, hp->n_layer);
     p->x = p->h = (uint64_t)(nb * hp->n_embd * f);
     p->q = (uint64_t)(nb * p->q_width * f);
     p->k = (uint64_t)(nb * p->k_width * f);
@@ -133,20 +99,18 @@ static uint64_t plan_scratch_bytes(const state_plan *p)
            p->rope_cs_swa + p->pos + p->scores + p->mm_act + p->mm_rows;
 }
 
-tm_status tm_net_state_estimate(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx,
-                                int32_t n_batch, int n_threads, tm_net_state_bytes *out,
-                                tm_err *err)
+tm_status tm_net_state_estimate(const tm_hparams *hp, int32_t n_ctx, int32_t n_batch, int n_threads,
+                                uint64_t *out, tm_err *err)
 {
     state_plan p;
-    tm_status st = plan_state(hp, kv_type, n_ctx, n_batch, n_threads, &p, err);
+    tm_status st = plan_state(hp, n_ctx, n_batch, n_threads, &p, err);
     if (st != TM_OK)
         return st;
-    out->kv = p.k_cache + p.v_cache;
-    out->scratch = plan_scratch_bytes(&p);
+    *out = plan_scratch_bytes(&p);
     return TM_OK;
 }
 
-tm_net_state_bytes tm_net_state_allocated(const tm_net_state *st)
+uint64_t tm_net_state_allocated(const tm_net_state *st)
 {
     return st->allocated;
 }
@@ -168,11 +132,10 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    void *bufs[] = {st->k_cache,   st->v_cache, st->x,           st->h,      st->q,
-                    st->k,         st->v,       st->att,         st->gate,   st->up,
-                    st->rope_cs,   st->scores,  st->rope_cs_swa, st->router, st->moe_in,
-                    st->moe_out,   st->route_w, st->exp_w,       st->pos,    st->route_ids,
-                    st->exp_tokens};
+    void *bufs[] = {st->x,           st->h,      st->q,         st->k,         st->v,
+                    st->att,         st->gate,   st->up,        st->rope_cs,   st->scores,
+                    st->rope_cs_swa, st->router, st->moe_in,    st->moe_out,   st->route_w,
+                    st->exp_w,       st->pos,    st->route_ids, st->exp_tokens};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
     tm_matmul_scratch_fini(&st->mm);
@@ -185,7 +148,7 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     const tm_hparams *hp = &net->hp;
     int n_threads = tm_pool_size(pool);
     state_plan p;
-    tm_status s = plan_state(hp, params->kv_type, n_ctx, n_batch, n_threads, &p, err);
+    tm_status s = plan_state(hp, n_ctx, n_batch, n_threads, &p, err);
     if (s != TM_OK)
         return s;
     tm_net_state *st = tm_calloc(1, sizeof *st);
@@ -201,12 +164,8 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->v_width = p.v_width;
     st->o_width = p.o_width;
     st->ff_width = p.ff_width;
-    st->kv_block = p.kv_block;
-    st->kv_block_bytes = p.kv_block_bytes;
     bool ok = true;
-    uint64_t *kv = &st->allocated.kv, *scratch = &st->allocated.scratch;
-    st->k_cache = alloc_counted(p.k_cache, kv, &ok);
-    st->v_cache = alloc_counted(p.v_cache, kv, &ok);
+    uint64_t *scratch = &st->allocated;
     st->x = alloc_counted(p.x, scratch, &ok);
     st->h = alloc_counted(p.h, scratch, &ok);
     st->q = alloc_counted(p.q, scratch, &ok);
@@ -230,16 +189,15 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->scores = alloc_counted(p.scores, scratch, &ok);
     if (!ok) {
         tm_net_state_free(st);
-        return tm_fail(err, TM_E_NOMEM, "KV cache and buffers for %d positions", n_ctx);
+        return tm_fail(err, TM_E_NOMEM, "buffers for %d positions", n_ctx);
     }
     s = tm_matmul_scratch_init(&st->mm, p.n_batch, p.mm_cols, n_threads, err);
     if (s != TM_OK) {
         tm_net_state_free(st);
         return s;
     }
-    st->allocated.scratch += st->mm.act_bytes + (uint64_t)st->mm.n_threads *
-                                                    (uint64_t)st->mm.rows_per_thread *
-                                                    sizeof(float);
+    st->allocated += st->mm.act_bytes +
+                     (uint64_t)st->mm.n_threads * (uint64_t)st->mm.rows_per_thread * sizeof(float);
     *out = st;
     return TM_OK;
 }
@@ -301,8 +259,37 @@ static void softcap(float *x, int64_t n, float cap)
         x[i] = cap * tanhf(x[i] / cap);
 }
 
-static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int32_t n,
-                            int32_t pos0)
+/* Converts n rows of width floats to the cache type (F32: a copy). */
+static void to_cache(const tm_kernels *kern, uint32_t type, const float *x, char *dst,
+                     int64_t n_values)
+{
+    if (type == TM_DTYPE_F32)
+        memcpy(dst, x, (size_t)n_values * sizeof(float));
+    else
+        kern->quantize[type](x, dst, n_values);
+}
+
+/* Writes the keys and values of positions pos0 .. pos0 + n - 1 of layer il into their
+ * blocks, one run of consecutive rows per block. */
+static void store_rows(tm_kv_store *kv, const int32_t *blocks, int32_t il, int32_t pos0, int32_t n,
+                       const float *k, const float *v, const tm_kernels *kern)
+{
+    int32_t bt = kv->block_tokens;
+    for (int32_t t = 0; t < n;) {
+        int32_t pos = pos0 + t, row = pos % bt, run = TM_MIN(n - t, bt - row);
+        int32_t b = blocks[pos / bt];
+        to_cache(kern, kv->type_k, k + (int64_t)t * kv->k_width,
+                 tm_kv_store_k(kv, il, b) + (uint64_t)row * kv->k_row_bytes,
+                 (int64_t)run * kv->k_width);
+        to_cache(kern, kv->type_v, v + (int64_t)t * kv->v_width,
+                 tm_kv_store_v(kv, il, b) + (uint64_t)row * kv->v_row_bytes,
+                 (int64_t)run * kv->v_width);
+        t += run;
+    }
+}
+
+static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *blocks,
+                            const tm_layer *l, int32_t il, int32_t n, int32_t pos0)
 {
     const tm_hparams *hp = &st->net->hp;
     tm_rms_norm(st->h, st->x, l->attn_norm, hp->n_embd, n, hp->norm_eps);
@@ -320,31 +307,25 @@ static void attention_block(tm_net_state *st, const tm_layer *l, int32_t il, int
     const float *cs = l->swa ? st->rope_cs_swa : st->rope_cs;
     tm_rope_apply(st->q, cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
     tm_rope_apply(st->k, cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
-    /* rows are whole blocks of the cache type (checked by plan_state) */
-    int64_t k_row = st->k_width / st->kv_block * st->kv_block_bytes;
-    int64_t v_row = st->v_width / st->kv_block * st->kv_block_bytes;
-    char *k_cache = (char *)st->k_cache + (int64_t)il * st->n_ctx * k_row;
-    char *v_cache = (char *)st->v_cache + (int64_t)il * st->n_ctx * v_row;
     const tm_kernels *kern = st->params.kernels;
-    uint32_t kv = st->params.kv_type;
-    if (kv == TM_DTYPE_F32) {
-        memcpy(k_cache + pos0 * k_row, st->k, (size_t)(n * st->k_width) * sizeof(float));
-        memcpy(v_cache + pos0 * v_row, st->v, (size_t)(n * st->v_width) * sizeof(float));
-    } else {
-        kern->quantize[kv](st->k, k_cache + pos0 * k_row, n * st->k_width);
-        kern->quantize[kv](st->v, v_cache + pos0 * v_row, n * st->v_width);
-    }
+    store_rows(kv, blocks, il, pos0, n, st->k, st->v, kern);
     tm_attn_args a = {
         .q = st->q,
         .q_stride = st->q_width,
-        .k_cache = k_cache,
-        .v_cache = v_cache,
-        .kv_stride = st->k_width,
-        .v_stride = st->v_width,
-        .kv_block = st->kv_block,
-        .kv_block_bytes = st->kv_block_bytes,
-        .scores_fn = kern->attn_scores[kv],
-        .values_fn = kern->attn_values[kv],
+        .k_base = tm_kv_store_k(kv, il, 0),
+        .v_base = tm_kv_store_v(kv, il, 0),
+        .k_block_bytes = kv->k_block_bytes,
+        .v_block_bytes = kv->v_block_bytes,
+        .k_row_bytes = kv->k_row_bytes,
+        .v_row_bytes = kv->v_row_bytes,
+        .k_head_bytes = kv->k_head_bytes,
+        .v_head_bytes = kv->v_head_bytes,
+        .kv_stride = kv->k_width,
+        .v_stride = kv->v_width,
+        .blocks = blocks,
+        .block_tokens = kv->block_tokens,
+        .scores_fn = kern->attn_scores[kv->type_k],
+        .values_fn = kern->attn_values[kv->type_v],
         .exp_sum = kern->exp_sum,
         .out = st->att,
         .out_stride = st->o_width,
@@ -441,8 +422,9 @@ static void ffn_block(tm_net_state *st, const tm_layer *l, int32_t n)
     add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
 }
 
-tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tokens, int32_t n,
-                         int32_t pos0, float *logits, bool all_logits, tm_err *err)
+tm_status tm_net_forward(const tm_net *net, tm_net_state *st, tm_kv_store *kv,
+                         const int32_t *blocks, const int32_t *tokens, int32_t n, int32_t pos0,
+                         float *logits, bool all_logits, tm_err *err)
 {
     const tm_hparams *hp = &net->hp;
     if (n < 1 || n > st->n_batch)
@@ -457,7 +439,14 @@ tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tok
                            "token id %d at batch index %d is outside the "
                            "vocabulary of %d",
                            tokens[t], t, hp->n_vocab);
+    if (kv->n_layer != hp->n_layer || kv->k_width != st->k_width || kv->v_width != st->v_width)
+        return tm_fail(err, TM_E_ARG, "the KV store was made for another model");
     const tm_kernels *k = st->params.kernels;
+    if (!k->attn_scores[kv->type_k] || !k->attn_values[kv->type_v])
+        return tm_fail(err, TM_E_UNSUPPORTED,
+                       "the %s kernels have no attention over %s keys "
+                       "and %s values",
+                       k->isa, tm_dtype_name(kv->type_k), tm_dtype_name(kv->type_v));
     for (int32_t t = 0; t < n; t++) {
         const uint8_t *row =
             (const uint8_t *)net->token_embd.data + (uint64_t)tokens[t] * net->token_embd.row_bytes;
@@ -474,7 +463,7 @@ tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tok
         tm_rope_table(st->rope_cs_swa, st->pos, n, hp->n_rot, hp->rope_base_swa,
                       hp->rope_freq_scale_swa, net->rope_freqs);
     for (int32_t il = 0; il < hp->n_layer; il++) {
-        attention_block(st, &net->layers[il], il, n, pos0);
+        attention_block(st, kv, blocks, &net->layers[il], il, n, pos0);
         ffn_block(st, &net->layers[il], n);
     }
     if (!logits)

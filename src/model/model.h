@@ -3,9 +3,10 @@
  * A tm_net is read from a GGUF file: an architecture (arch/<family>.c, listed in arch.c)
  * reads its hyper-parameters and finds its tensors by name; the forward pass (forward.c)
  * is shared by the families and switches features on from the hyper-parameters. Weights
- * stay in the file mapping. A tm_net_state holds what one sequence needs: the KV cache and
- * scratch buffers sized for a batch; every buffer is allocated when the state is created,
- * none per token.
+ * stay in the file mapping (or are repacked at load). The keys and values live in a
+ * tm_kv_store of fixed-size blocks that sequences name in block tables; a tm_net_state holds
+ * a sequence's scratch buffers, sized for a batch. Every buffer is allocated when the store or
+ * state is created, none per token.
  *
  * Batched prefill and one-token decode are the same code: a forward call takes n tokens at
  * consecutive positions, writes their keys and values to the cache and attends causally. */
@@ -97,7 +98,6 @@ typedef struct tm_net {
 typedef struct tm_net_params {
     const tm_kernels *kernels; /* borrowed; lives as long as the net */
     bool float_activations;
-    uint32_t kv_type; /* the KV cache's element type: TM_DTYPE_F16 or TM_DTYPE_F32 */
 } tm_net_params;
 
 /* Reads hyper-parameters and finds the weights in g, which must outlive the net (the
@@ -111,40 +111,66 @@ void tm_net_free(tm_net *net);
  * are. Run once after tm_net_load, before any state is created. */
 tm_status tm_net_pack(tm_net *net, const tm_kernels *kernels, tm_mmap *map, tm_err *err);
 
+/* ---- the KV store (kv_store.c) -----------------------------------------------------------
+ * Keys and values of every layer in blocks of block_tokens positions. A sequence's block
+ * table maps its positions to blocks: position p is row p % block_tokens of block
+ * table[p / block_tokens]. Sequences may share blocks (a common prefix); who owns which
+ * block is decided above this layer. */
+typedef struct tm_kv_store {
+    uint32_t type_k, type_v; /* tm_dtype: F32, F16, Q8_0 or Q4_0 */
+    int32_t n_layer, block_tokens, n_blocks;
+    int64_t k_width, v_width;              /* elements per position: n_head_kv x head dim */
+    uint64_t k_row_bytes, v_row_bytes;     /* bytes per position */
+    uint64_t k_head_bytes, v_head_bytes;   /* bytes of one head of a row */
+    uint64_t k_block_bytes, v_block_bytes; /* bytes of one block of one layer */
+    uint64_t k_layer_bytes, v_layer_bytes; /* all blocks of one layer */
+    uint64_t bytes;                        /* the whole store */
+    char *k, *v; /* [n_layer][n_blocks][block_tokens][row]; NULL in a plan */
+} tm_kv_store;
+
+/* The sizes of a store, without allocating it. Types other than the four, heads that are not
+ * whole blocks of a quantized type and sizes that overflow are errors. */
+tm_status tm_kv_store_plan(const tm_hparams *hp, uint32_t type_k, uint32_t type_v,
+                           int32_t block_tokens, int32_t n_blocks, tm_kv_store *out, tm_err *err);
+tm_status tm_kv_store_create(const tm_hparams *hp, uint32_t type_k, uint32_t type_v,
+                             int32_t block_tokens, int32_t n_blocks, tm_kv_store **out,
+                             tm_err *err);
+void tm_kv_store_free(tm_kv_store *s);
+char *tm_kv_store_k(const tm_kv_store *s, int32_t layer, int32_t block); /* the block's row 0 */
+char *tm_kv_store_v(const tm_kv_store *s, int32_t layer, int32_t block);
+/* Copies the first n_pos rows of block src to block dst in every layer (copy-on-write). */
+void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos);
+
 /* ---- per-sequence state and the forward pass (forward.c) --------------------------------- */
 
 typedef struct tm_net_state tm_net_state;
 
-/* n_ctx: positions the KV cache holds; n_batch: the most tokens one forward call takes;
- * pool: the threads forward calls run on (borrowed, must outlive the state). */
+/* Scratch for the forward calls of one sequence. n_ctx: the most positions it attends over;
+ * n_batch: the most tokens one forward call takes; pool: the threads forward calls run on
+ * (borrowed, must outlive the state). */
 tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, int32_t n_ctx,
                               int32_t n_batch, tm_pool *pool, tm_net_state **out, tm_err *err);
 void tm_net_state_free(tm_net_state *st);
 int32_t tm_net_state_n_ctx(const tm_net_state *st);
 
-/* The memory of a state, in bytes of the buffers it allocates. */
-typedef struct tm_net_state_bytes {
-    uint64_t kv;      /* the K and V caches of every layer */
-    uint64_t scratch; /* activations, RoPE tables, attention scores, matmul scratch */
-} tm_net_state_bytes;
-
-/* What tm_net_state_create would allocate for a net with these hyper-parameters, a KV cache
- * of kv_type (a tm_dtype), n_ctx, n_batch and a pool of n_threads, computed without
- * allocating from the same plan the state is allocated from. Fails as tm_net_state_create
- * would on sizes it refuses. */
-tm_status tm_net_state_estimate(const tm_hparams *hp, uint32_t kv_type, int32_t n_ctx,
-                                int32_t n_batch, int n_threads, tm_net_state_bytes *out,
-                                tm_err *err);
+/* Bytes tm_net_state_create would allocate for a net with these hyper-parameters, n_ctx,
+ * n_batch and a pool of n_threads, computed without allocating from the same plan the state
+ * is allocated from. Fails as tm_net_state_create would on sizes it refuses. */
+tm_status tm_net_state_estimate(const tm_hparams *hp, int32_t n_ctx, int32_t n_batch, int n_threads,
+                                uint64_t *out, tm_err *err);
 /* What st allocated, counted buffer by buffer as it was allocated. */
-tm_net_state_bytes tm_net_state_allocated(const tm_net_state *st);
+uint64_t tm_net_state_allocated(const tm_net_state *st);
 int32_t tm_net_state_n_batch(const tm_net_state *st);
 
-/* Evaluates n (1..n_batch) tokens at positions pos0 .. pos0 + n - 1 (pos0 + n <= n_ctx;
- * the cache must hold positions 0 .. pos0 - 1 from earlier calls). logits: NULL, or
- * [n_vocab] for the last token, or [n][n_vocab] when all_logits. Token ids outside the
- * vocabulary are TM_E_ARG. */
-tm_status tm_net_forward(const tm_net *net, tm_net_state *st, const int32_t *tokens, int32_t n,
-                         int32_t pos0, float *logits, bool all_logits, tm_err *err);
+/* Evaluates n (1..n_batch) tokens at positions pos0 .. pos0 + n - 1 (pos0 + n <= n_ctx) of
+ * the sequence whose blocks of kv are listed in blocks[]: it must name a block for every
+ * position up to pos0 + n - 1, whose rows before pos0 hold that sequence's keys and values
+ * from earlier calls; the rows of the new positions are written. logits: NULL, or [n_vocab]
+ * for the last token, or [n][n_vocab] when all_logits. Token ids outside the vocabulary are
+ * TM_E_ARG. */
+tm_status tm_net_forward(const tm_net *net, tm_net_state *st, tm_kv_store *kv,
+                         const int32_t *blocks, const int32_t *tokens, int32_t n, int32_t pos0,
+                         float *logits, bool all_logits, tm_err *err);
 
 /* ---- building blocks (norm.c, rope.c, attention.c) ---------------------------------------- */
 
@@ -164,16 +190,18 @@ void tm_moe_route(const float *logits, int32_t n_expert, int32_t k, bool renorm,
                   float *weights);
 
 /* Causal multi-head attention of n_tokens queries at positions pos0 .. pos0 + n_tokens - 1
- * over the cached keys and values of positions 0 .. (own position). Query head h reads kv
- * head h / (n_head / n_head_kv) (grouped-query attention). */
+ * over the cached keys and values of positions 0 .. (own position), read through a block
+ * table. Query head h reads kv head h / (n_head / n_head_kv) (grouped-query attention). */
 typedef struct tm_attn_args {
     const float *q; /* [n_tokens][q_stride]: head h at h * head_dim */
     int64_t q_stride;
-    const void *k_cache; /* [position][kv_stride] elements: kv head g's key at g * head_dim */
-    const void *v_cache; /* [position][v_stride] */
-    int64_t kv_stride, v_stride;
-    int64_t kv_block, kv_block_bytes; /* the cache type's block: elements, bytes (F32 1, 4;
-                                         F16 1, 2; Q8_0 32, 34); offsets are whole blocks */
+    const char *k_base, *v_base;           /* the layer's block 0 in the store */
+    uint64_t k_block_bytes, v_block_bytes; /* one block of the layer */
+    uint64_t k_row_bytes, v_row_bytes;     /* one position */
+    uint64_t k_head_bytes, v_head_bytes;   /* one head of a position */
+    int64_t kv_stride, v_stride;           /* elements per position, for the kernels */
+    const int32_t *blocks;                 /* the sequence's block table */
+    int32_t block_tokens;
     tm_attn_scores_fn scores_fn;
     tm_attn_values_fn values_fn;
     tm_exp_sum_fn exp_sum;

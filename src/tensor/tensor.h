@@ -260,7 +260,7 @@ typedef struct tm_kernels {
     tm_vec_dot_x4_fn vec_dot_x4[TM_DTYPE_COUNT];   /* four tokens at once; NULL: use vec_dot */
     tm_from_float_fn quantize[TM_DTYPE_COUNT];     /* float -> type; used for activation formats */
     tm_to_float_fn to_float[TM_DTYPE_COUNT];       /* dequantize */
-    tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16 */
+    tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16, Q8_0, Q4_0 */
     tm_attn_values_fn attn_values[TM_DTYPE_COUNT];
     tm_exp_sum_fn exp_sum;
     tm_gemm_x16_fn gemm_x16[TM_DTYPE_COUNT]; /* by weight type, on packed groups; NULL: none */

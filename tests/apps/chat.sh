@@ -109,4 +109,19 @@ if "$TEMOTO" chat -m "$model" --message "$long" -c 128 2>"$tmp/e3.txt" >/dev/nul
 fi
 grep -q "the context holds 128" "$tmp/e3.txt"
 check "too long message" $?
+
+# --prompt-cache: the second chat restores the system message's part of the first prompt and
+# replies as a chat without the cache does
+sys_msg="You are a careful secretary. Answer in one short sentence, and list dates as YYYY-MM-DD."
+"$TEMOTO" chat -m "$model" --system "$sys_msg" --message "first question" "${opts[@]}" \
+    --prompt-cache "$tmp/chat.kv" >/dev/null 2>&1
+[[ -s $tmp/chat.kv ]]
+check "chat --prompt-cache writes the file" $?
+"$TEMOTO" chat -m "$model" --system "$sys_msg" --message "another question" "${opts[@]}" -v \
+    --prompt-cache "$tmp/chat.kv" >"$tmp/pc1.txt" 2>"$tmp/pc1.err"
+"$TEMOTO" chat -m "$model" --system "$sys_msg" --message "another question" "${opts[@]}" \
+    >"$tmp/pc2.txt" 2>/dev/null
+grep -q "prompt cache: [0-9]* tokens restored" "$tmp/pc1.err" &&
+    ! grep -q "prompt: [0-9]* tokens, 0 reused" "$tmp/pc1.err" && cmp -s "$tmp/pc1.txt" "$tmp/pc2.txt"
+check "chat --prompt-cache restores the system message, same reply" $?
 exit $fail

@@ -125,14 +125,14 @@ check "--keep -1 is a usage error" $?
 [[ $? == 2 ]]
 check "chat --overflow '' is a usage error" $?
 
-# 7. info --memory: weights = the file's tensor bytes; KV = 5 layers x 100 positions x
-#    (4 kv heads x 8 x 2) x 4 bytes (f32) = 128000
+# 7. info --memory: weights = the file's tensor bytes; KV = 5 layers x 100 positions (128 in
+#    whole blocks of 32) x (4 kv heads x 8 x 2) x 4 bytes (f32), for each of 2 sequences
 "$TEMOTO" info "$model" --json -c 100 --kv-type f32 --parallel 2 -t 1 | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 m = d["memory"]
 assert m["weights_bytes"] == sum(t["bytes"] for t in d["tensors"]), m
-assert m["kv_bytes"] == 2 * 5 * 100 * 4 * 8 * 2 * 4, m
+assert m["kv_bytes"] == 2 * 5 * 128 * 4 * 8 * 2 * 4, m
 assert m["n_ctx"] == 100 and m["n_batch"] == 100 and m["n_threads"] == 1 and m["n_parallel"] == 2
 assert m["total_bytes"] == m["weights_bytes"] + m["kv_bytes"] + m["scratch_bytes"]
 '

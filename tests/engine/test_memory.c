@@ -2,8 +2,8 @@
  * estimate, computed without allocating, equals what a session then allocates (counted
  * buffer by buffer as it allocates), exactly; n_parallel sessions take n times the KV and
  * scratch of one; the KV figure is the plain formula layers x positions x (key + value
- * widths) x element bytes, since every layer, sliding-window ones too, caches the whole
- * context today. */
+ * widths) x element bytes, positions rounded up to whole blocks of 32, since every layer,
+ * sliding-window ones too, caches the whole context today. */
 #include "test.h"
 
 #include "engine/engine.h"
@@ -60,7 +60,8 @@ static void check_combo(const char *relative, const tm_model *model, const combo
     /* the plain formula */
     const tm_hparams *hp = &tm_model_net(model)->hp;
     uint64_t elem = c->kv == TM_KV_F16 ? 2 : 4;
-    uint64_t values = (uint64_t)hp->n_layer * (uint64_t)got.n_ctx * (uint64_t)hp->n_head_kv *
+    uint64_t positions = ((uint64_t)got.n_ctx + 31) / 32 * 32;
+    uint64_t values = (uint64_t)hp->n_layer * positions * (uint64_t)hp->n_head_kv *
                       (uint64_t)(hp->head_dim + hp->head_dim_v);
     TM_CHECK_EQ_INT(got.kv_bytes, c->kv == TM_KV_Q8_0   ? values / 32 * 34
                                   : c->kv == TM_KV_Q4_0 ? values / 32 * 18

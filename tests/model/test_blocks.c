@@ -52,18 +52,33 @@ static void test_rope_factors_divide_the_angle(void)
 }
 
 /* 2 query heads sharing 1 kv head of width 2; 3 positions; the cache as F32 or F16 (the
- * values are exact in both) */
+ * values are exact in both), in blocks of 2 positions listed out of order: positions 0 and 1
+ * in block 1, position 2 in block 0 (row 1 of block 0 and the unused rows hold junk that
+ * must not be read) */
 static void check_attention(uint32_t kv_type)
 {
     const float k_rows[3][2] = {{1, 0}, {0, 1}, {1, 1}};
     const float v_rows[3][2] = {{10, 0}, {0, 10}, {5, 5}};
-    uint16_t k16[3][2], v16[3][2];
-    for (int i = 0; i < 3; i++)
+    const int32_t blocks[2] = {1, 0};
+    float k32[4][2], v32[4][2];
+    uint16_t k16[4][2], v16[4][2];
+    for (int r = 0; r < 4; r++) /* store row r = block r / 2, row r % 2 */
+        for (int d = 0; d < 2; d++)
+            k32[r][d] = v32[r][d] = 1e4f; /* junk */
+    for (int i = 0; i < 3; i++) {
+        int r = blocks[i / 2] * 2 + i % 2;
         for (int d = 0; d < 2; d++) {
-            k16[i][d] = tm_f32_to_f16(k_rows[i][d]);
-            v16[i][d] = tm_f32_to_f16(v_rows[i][d]);
+            k32[r][d] = k_rows[i][d];
+            v32[r][d] = v_rows[i][d];
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        for (int d = 0; d < 2; d++) {
+            k16[r][d] = tm_f32_to_f16(k32[r][d]);
+            v16[r][d] = tm_f32_to_f16(v32[r][d]);
         }
     bool f16 = kv_type == TM_DTYPE_F16;
+    uint64_t elem = f16 ? 2 : 4;
     const float q[3][4] = {{1, 0, 0, 1}, {1, 0, 0, 1}, {0, 0, 0, 0}};
     float out[3][4], scores[2 * 2 * (3 + 1)];
     tm_err err = {0};
@@ -73,12 +88,18 @@ static void check_attention(uint32_t kv_type)
         return;
     tm_attn_args a = {.q = &q[0][0],
                       .q_stride = 4,
-                      .k_cache = f16 ? (const void *)&k16[0][0] : (const void *)&k_rows[0][0],
-                      .v_cache = f16 ? (const void *)&v16[0][0] : (const void *)&v_rows[0][0],
+                      .k_base = f16 ? (const char *)&k16[0][0] : (const char *)&k32[0][0],
+                      .v_base = f16 ? (const char *)&v16[0][0] : (const char *)&v32[0][0],
+                      .k_block_bytes = 4 * elem,
+                      .v_block_bytes = 4 * elem,
+                      .k_row_bytes = 2 * elem,
+                      .v_row_bytes = 2 * elem,
+                      .k_head_bytes = 2 * elem,
+                      .v_head_bytes = 2 * elem,
                       .kv_stride = 2,
                       .v_stride = 2,
-                      .kv_block = 1,
-                      .kv_block_bytes = f16 ? 2 : 4,
+                      .blocks = blocks,
+                      .block_tokens = 2,
                       .scores_fn = tm_attn_scores_ref(kv_type),
                       .values_fn = tm_attn_values_ref(kv_type),
                       .exp_sum = tm_exp_sum_ref,

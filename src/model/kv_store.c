@@ -1,0 +1,133 @@
+/* The KV store: the keys and values of every layer, in blocks of a fixed number of
+ * positions. A sequence names its blocks in a block table (position p lives in block
+ * table[p / block_tokens], row p % block_tokens), so sequences can share blocks and a block
+ * can be reused without copying; which block belongs to whom is the engine's business
+ * (engine/kv_cache.c), this file only lays the memory out.
+ *
+ * Layout: per layer, all blocks of K one after the other, then the same for V; a block
+ * holds block_tokens rows of one position each, row = n_head_kv heads of head_dim values of
+ * the cache type (whole quantization blocks per head, so a head's offset is exact). */
+#include "model.h"
+
+#include <string.h>
+
+static bool is_cache_type(uint32_t t)
+{
+    return t == TM_DTYPE_F16 || t == TM_DTYPE_F32 || t == TM_DTYPE_Q8_0 || t == TM_DTYPE_Q4_0;
+}
+
+static tm_status check_type(const tm_hparams *hp, const char *what, uint32_t type, int32_t dim,
+                            tm_err *err)
+{
+    if (!is_cache_type(type))
+        return tm_fail(err, TM_E_UNSUPPORTED,
+                       "%s cache type %s (f16, f32, q8_0 and q4_0 are "
+                       "supported)",
+                       what, tm_dtype_name(type));
+    const tm_dtype_info *info = tm_dtype_info_get(type);
+    if (dim % info->block_size != 0)
+        return tm_fail(err, TM_E_UNSUPPORTED,
+                       "a %s %s cache needs heads of whole blocks of %d; this model's heads "
+                       "have %d values",
+                       tm_dtype_name(type), what, info->block_size, dim);
+    (void)hp;
+    return TM_OK;
+}
+
+tm_status tm_kv_store_plan(const tm_hparams *hp, uint32_t type_k, uint32_t type_v,
+                           int32_t block_tokens, int32_t n_blocks, tm_kv_store *out, tm_err *err)
+{
+    if (block_tokens < 1 || n_blocks < 1)
+        return tm_fail(err, TM_E_ARG, "a KV store of %d blocks of %d positions", n_blocks,
+                       block_tokens);
+    tm_status st = check_type(hp, "key", type_k, hp->head_dim, err);
+    if (st == TM_OK)
+        st = check_type(hp, "value", type_v, hp->head_dim_v, err);
+    if (st != TM_OK)
+        return st;
+    tm_kv_store s;
+    memset(&s, 0, sizeof s);
+    s.type_k = type_k;
+    s.type_v = type_v;
+    s.n_layer = hp->n_layer;
+    s.block_tokens = block_tokens;
+    s.n_blocks = n_blocks;
+    s.k_width = (int64_t)hp->n_head_kv * hp->head_dim;
+    s.v_width = (int64_t)hp->n_head_kv * hp->head_dim_v;
+    uint64_t k_head = 0, v_head = 0, k_layer = 0, v_layer = 0, k_all = 0, v_all = 0;
+    bool ok = tm_dtype_row_bytes(type_k, s.k_width, &s.k_row_bytes) &&
+              tm_dtype_row_bytes(type_v, s.v_width, &s.v_row_bytes) &&
+              tm_dtype_row_bytes(type_k, hp->head_dim, &k_head) &&
+              tm_dtype_row_bytes(type_v, hp->head_dim_v, &v_head) &&
+              tm_mul_u64(s.k_row_bytes, (uint64_t)block_tokens, &s.k_block_bytes) &&
+              tm_mul_u64(s.v_row_bytes, (uint64_t)block_tokens, &s.v_block_bytes) &&
+              tm_mul_u64(s.k_block_bytes, (uint64_t)n_blocks, &k_layer) &&
+              tm_mul_u64(s.v_block_bytes, (uint64_t)n_blocks, &v_layer) &&
+              tm_mul_u64(k_layer, (uint64_t)hp->n_layer, &k_all) &&
+              tm_mul_u64(v_layer, (uint64_t)hp->n_layer, &v_all) &&
+              tm_add_u64(k_all, v_all, &s.bytes) && s.bytes <= SIZE_MAX / 2;
+    if (!ok)
+        return tm_fail(err, TM_E_LIMIT,
+                       "a KV store of %d blocks of %d positions x %d layers is "
+                       "too large",
+                       n_blocks, block_tokens, hp->n_layer);
+    s.k_head_bytes = k_head;
+    s.v_head_bytes = v_head;
+    s.k_layer_bytes = k_layer;
+    s.v_layer_bytes = v_layer;
+    *out = s;
+    return TM_OK;
+}
+
+tm_status tm_kv_store_create(const tm_hparams *hp, uint32_t type_k, uint32_t type_v,
+                             int32_t block_tokens, int32_t n_blocks, tm_kv_store **out, tm_err *err)
+{
+    tm_kv_store plan;
+    tm_status st = tm_kv_store_plan(hp, type_k, type_v, block_tokens, n_blocks, &plan, err);
+    if (st != TM_OK)
+        return st;
+    tm_kv_store *s = tm_malloc(sizeof *s);
+    if (!s)
+        return tm_fail(err, TM_E_NOMEM, "KV store");
+    *s = plan;
+    s->k = tm_aligned_alloc(64, (size_t)(s->k_layer_bytes * (uint64_t)s->n_layer));
+    s->v = tm_aligned_alloc(64, (size_t)(s->v_layer_bytes * (uint64_t)s->n_layer));
+    if (!s->k || !s->v) {
+        tm_kv_store_free(s);
+        return tm_fail(err, TM_E_NOMEM, "a KV cache of %d blocks of %d positions (%.1f MiB)",
+                       n_blocks, block_tokens, (double)plan.bytes / (1024.0 * 1024.0));
+    }
+    *out = s;
+    return TM_OK;
+}
+
+void tm_kv_store_free(tm_kv_store *s)
+{
+    if (!s)
+        return;
+    tm_aligned_free(s->k);
+    tm_aligned_free(s->v);
+    tm_free(s);
+}
+
+char *tm_kv_store_k(const tm_kv_store *s, int32_t layer, int32_t block)
+{
+    return s->k + (uint64_t)layer * s->k_layer_bytes + (uint64_t)block * s->k_block_bytes;
+}
+
+char *tm_kv_store_v(const tm_kv_store *s, int32_t layer, int32_t block)
+{
+    return s->v + (uint64_t)layer * s->v_layer_bytes + (uint64_t)block * s->v_block_bytes;
+}
+
+void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos)
+{
+    if (dst == src || n_pos <= 0)
+        return;
+    for (int32_t il = 0; il < s->n_layer; il++) {
+        memcpy(tm_kv_store_k(s, il, dst), tm_kv_store_k(s, il, src),
+               (size_t)(s->k_row_bytes * (uint64_t)n_pos));
+        memcpy(tm_kv_store_v(s, il, dst), tm_kv_store_v(s, il, src),
+               (size_t)(s->v_row_bytes * (uint64_t)n_pos));
+    }
+}
