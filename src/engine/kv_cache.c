@@ -264,6 +264,16 @@ static int32_t alloc_block(tm_kv_cache *c, int32_t depth, int32_t parent, int32_
     return b;
 }
 
+/* Block dst continues as a copy of the first n rows of block src: keys, values and their
+ * token ids (others may copy from dst in turn, matching those ids). */
+static void copy_rows(tm_kv_cache *c, int32_t dst, int32_t src, int32_t n)
+{
+    tm_kv_store_copy(c->store, dst, src, n);
+    memcpy(c->tokens + (int64_t)dst * c->block_tokens, c->tokens + (int64_t)src * c->block_tokens,
+           (size_t)n * sizeof(tm_token));
+    c->blocks[dst].n_tokens = n;
+}
+
 /* One more holder of cached or used block b. */
 static void hold(tm_kv_cache *c, int32_t b)
 {
@@ -448,7 +458,7 @@ int32_t tm_kv_seq_attach(tm_kv_cache *c, tm_kv_seq *s, const tm_token *tokens, i
     if (best >= 0) {
         int32_t b = alloc_block(c, j, parent, best);
         if (b >= 0) {
-            tm_kv_store_copy(c->store, b, best, best_m);
+            copy_rows(c, b, best, best_m);
             s->blocks[j] = b;
             s->n_blocks = j + 1;
             n_past += best_m;
@@ -497,7 +507,7 @@ tm_status tm_kv_seq_reserve(tm_kv_cache *c, tm_kv_seq *s, int32_t n_past, int32_
                              "the KV cache is full: %d blocks of %d positions, %d in use",
                              c->n_blocks, bt, c->n_used);
             } else {
-                tm_kv_store_copy(c->store, nb, b, n_past % bt);
+                copy_rows(c, nb, b, n_past % bt);
                 k->ref--; /* still held by the others */
                 s->blocks[j] = nb;
             }

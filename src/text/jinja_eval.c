@@ -214,8 +214,9 @@ static tm_status arith(jctx *c, int op, jv *x, jv *y, jv **out)
                                             : "**",
                        jv_kind_name(x->kind), jv_kind_name(y->kind));
     bool ints = x->kind != JV_FLOAT && y->kind != JV_FLOAT;
-    int64_t a = x->kind == JV_INT ? x->u.i : (int64_t)x->u.b;
-    int64_t b = y->kind == JV_INT ? y->u.i : (int64_t)y->u.b;
+    /* a float's union member is not a bool: read only the member the kind says */
+    int64_t a = x->kind == JV_INT ? x->u.i : x->kind == JV_BOOL ? (int64_t)x->u.b : 0;
+    int64_t b = y->kind == JV_INT ? y->u.i : y->kind == JV_BOOL ? (int64_t)y->u.b : 0;
     double fa = jv_as_double(x), fb = jv_as_double(y);
     if ((op == '/' || op == JOP_FLOORDIV || op == '%') && fb == 0)
         return fail(c, "division by zero", NULL);

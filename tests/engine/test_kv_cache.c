@@ -212,6 +212,24 @@ static void test_prefix_reuse(void)
         TM_CHECK_OK(tm_session_eval(b, b_ids, P + E, got, false, &err), &err);
         TM_CHECK_EQ_INT(tm_session_n_reused(b), P + E - 1);
         check_close("the same prompt again, all but its last token reused", got, want, f.n_vocab);
+        /* a copy is a source in turn: b takes a's first block and copies 18 rows of its
+         * second, then a third sequence finds all of b's positions (the copied rows' token
+         * ids travel with them) */
+        tm_session_reset(b);
+        tm_token c_ids[60];
+        memcpy(c_ids, a_ids, 50 * sizeof(tm_token));
+        fill_ids(&f, c_ids + 50, 10, 23);
+        TM_CHECK_OK(tm_session_eval(b, c_ids, 60, NULL, false, &err), &err);
+        TM_CHECK_EQ_INT(tm_session_n_reused(b), 50);
+        tm_kv_cache_clear(c); /* a's and the older blocks go: only what b holds is left */
+        tm_session *d = open_session(&f, c, 64);
+        if (d) {
+            TM_CHECK_OK(tm_session_eval(d, c_ids, 60, got, false, &err), &err);
+            TM_CHECK_EQ_INT(tm_session_n_reused(d), 59);
+            cold_logits(&f, c_ids, 60, want);
+            check_close("59 positions from blocks another sequence copied", got, want, f.n_vocab);
+            tm_session_free(d);
+        }
         /* shorter than a block: the copy of a partial block's start */
         tm_session_reset(b);
         TM_CHECK_OK(tm_session_eval(b, b_ids, 20, got, false, &err), &err);
