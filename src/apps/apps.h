@@ -22,6 +22,7 @@ int tm_app_tokenize_main(int argc, char **argv);
 int tm_app_convert_tokenizer_main(int argc, char **argv);
 int tm_app_template_main(int argc, char **argv);
 int tm_app_chat_main(int argc, char **argv);
+int tm_app_plan_main(int argc, char **argv);
 
 /* The apps this build has, NULL-terminated by a zero entry. */
 extern const tm_app tm_apps[];

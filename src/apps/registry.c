@@ -12,6 +12,8 @@ const tm_app tm_apps[] = {
      tm_app_bench_main},
     {"info", "print a GGUF file's metadata and tensor table (--memory: what a run takes)",
      tm_app_info_main},
+    {"plan", "which model and context fit this machine (or a tier), and how fast",
+     tm_app_plan_main},
     {"logits", "evaluate token ids and write all logits (float32)", tm_app_logits_main},
     {"quantize", "rewrite a model with smaller weight types (Q4_K_M, Q8_0, ...)",
      tm_app_quantize_main},

@@ -203,6 +203,31 @@ typedef struct tm_cpu {
 /* Probes the CPU once per call (cheap). */
 void tm_cpu_detect(tm_cpu *cpu);
 
+/* ---- memory of the machine and of this process (sysmem.c) ------------------------------ */
+
+typedef struct tm_sysmem {
+    uint64_t total_bytes;     /* physical memory */
+    uint64_t available_bytes; /* what can be allocated now without swapping, as the OS
+                                 estimates it (Linux MemAvailable); 0 when unknown */
+} tm_sysmem;
+
+/* Fills out; false when the system does not say (out is zeroed then). */
+bool tm_sysmem_get(tm_sysmem *out);
+uint64_t tm_rss_bytes(void); /* resident memory of this process now, 0 if unknown */
+
+/* ---- GPUs (gpu.c) ----------------------------------------------------------------------- */
+
+typedef struct tm_gpu {
+    char vendor[16];     /* "nvidia", "amd", "apple" */
+    char name[96];       /* "NVIDIA GeForce RTX 4090", or the vendor's when not reported */
+    uint64_t vram_bytes; /* dedicated memory; 0: unknown (NVIDIA without NVML) or unified */
+    bool unified;        /* shares the system's memory (Apple Silicon) */
+} tm_gpu;
+
+/* The GPUs the system reports without vendor libraries: writes up to cap of them and returns
+ * how many there are (which may exceed cap). A report only: nothing computes on them. */
+int tm_gpu_list(tm_gpu *out, int cap);
+
 /* ---- random numbers (rng.c) ------------------------------------------------------------- */
 
 typedef struct tm_rng {

@@ -88,6 +88,14 @@ tm_kv_cache_params tm_kv_cache_params_default(void)
 tm_status tm_kv_cache_plan(const tm_model *model, const tm_kv_cache_params *params,
                            tm_kv_store *store, tm_err *err)
 {
+    return tm_kv_cache_plan_hparams(&model->net->hp, tm_session_default_ctx(model), params, store,
+                                    err);
+}
+
+tm_status tm_kv_cache_plan_hparams(const tm_hparams *hp, int32_t default_ctx,
+                                   const tm_kv_cache_params *params, tm_kv_store *store,
+                                   tm_err *err)
+{
     tm_kv_cache_params p = params ? *params : tm_kv_cache_params_default();
     tm_kv_type tv = p.type_v == TM_KV_SAME ? p.type_k : p.type_v;
     if (p.block_tokens <= 0 || p.n_blocks < 0 || p.n_ctx < 0 || p.n_parallel < 0)
@@ -95,8 +103,8 @@ tm_status tm_kv_cache_plan(const tm_model *model, const tm_kv_cache_params *para
                        p.n_blocks, p.block_tokens, p.n_parallel, p.n_ctx);
     /* the sizes of one block decide how many fit a budget */
     tm_kv_store one;
-    tm_status st = tm_kv_store_plan(&model->net->hp, (uint32_t)p.type_k, (uint32_t)tv,
-                                    p.block_tokens, 1, &one, err);
+    tm_status st =
+        tm_kv_store_plan(hp, (uint32_t)p.type_k, (uint32_t)tv, p.block_tokens, 1, &one, err);
     if (st != TM_OK)
         return st;
     int64_t n_blocks = p.n_blocks;
@@ -109,15 +117,15 @@ tm_status tm_kv_cache_plan(const tm_model *model, const tm_kv_cache_params *para
                            (unsigned long long)p.mem_bytes, p.block_tokens,
                            (unsigned long long)one.bytes);
     } else if (n_blocks == 0) {
-        int64_t n_ctx = p.n_ctx > 0 ? p.n_ctx : tm_session_default_ctx(model);
+        int64_t n_ctx = p.n_ctx > 0 ? p.n_ctx : default_ctx;
         int64_t per_seq = (n_ctx + p.block_tokens - 1) / p.block_tokens;
         n_blocks = per_seq * TM_MAX(p.n_parallel, 1);
         if (n_blocks > INT32_MAX)
             return tm_fail(err, TM_E_LIMIT, "%d sequences of %lld positions", p.n_parallel,
                            (long long)n_ctx);
     }
-    return tm_kv_store_plan(&model->net->hp, (uint32_t)p.type_k, (uint32_t)tv, p.block_tokens,
-                            (int32_t)n_blocks, store, err);
+    return tm_kv_store_plan(hp, (uint32_t)p.type_k, (uint32_t)tv, p.block_tokens, (int32_t)n_blocks,
+                            store, err);
 }
 
 /* ---- lists and the hash table ------------------------------------------------------------ */

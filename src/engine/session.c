@@ -10,8 +10,6 @@
 
 #include <string.h>
 
-#define TM_DEFAULT_CTX 4096 /* when the caller does not say: training contexts reach 128k */
-
 int32_t tm_session_default_ctx(const tm_model *model)
 {
     return TM_MIN(model->net->hp.n_ctx_train, TM_DEFAULT_CTX);
