@@ -47,6 +47,15 @@ function(tm_add_isa_kernels out_var)
         COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
       list(APPEND defines TM_BUILD_AVX512=1)
     endif()
+    # AMX tiles: GCC 11 and clang 12 know the instructions
+    include(CheckCCompilerFlag)
+    check_c_compiler_flag("-mamx-tile -mamx-bf16 -mavx512bf16" TM_CC_HAS_AMX)
+    if(EXISTS ${dir}/amx.c AND TM_CC_HAS_AMX)
+      list(APPEND sources src/tensor/kernels/amx.c)
+      set_source_files_properties(src/tensor/kernels/amx.c PROPERTIES
+        COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16;-mamx-tile;-mamx-bf16")
+      list(APPEND defines TM_BUILD_AMX=1)
+    endif()
   endif()
   if(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64" AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
     if(EXISTS ${dir}/neon.c) # NEON is part of every AArch64 CPU: no flags

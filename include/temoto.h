@@ -64,8 +64,8 @@ typedef struct tm_model tm_model; /* weights, hyper-parameters, tokenizer; read-
 typedef struct tm_model_params {
     bool use_mmap; /* default true: weights stay in the page cache, shared between processes */
     const char *kernels;    /* NULL or "auto": best for this CPU; "ref", "avx2", "avx512",
-                               "neon", "dotprod", "i8mm" force one table (default: the
-                               TM_KERNELS environment variable, if set) */
+                               "amx", "neon", "dotprod", "i8mm" force one table (default:
+                               the TM_KERNELS environment variable, if set) */
     bool float_activations; /* default false. true: quantized weights are dequantized and
                                multiplied by float activations instead of 8-bit quantized ones:
                                slower, exact for the file's weights; for verification */

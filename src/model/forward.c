@@ -196,8 +196,7 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
         tm_net_state_free(st);
         return s;
     }
-    st->allocated += st->mm.act_bytes +
-                     (uint64_t)st->mm.n_threads * (uint64_t)st->mm.rows_per_thread * sizeof(float);
+    st->allocated += st->mm.act_bytes + st->mm.rows_bytes;
     *out = st;
     return TM_OK;
 }

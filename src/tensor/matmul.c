@@ -55,6 +55,36 @@ static void gemm_task(void *arg, int ith, int nth)
     }
 }
 
+/* packed weights x BF16 activation tiles (AMX); the tiles' rows past the batch are zeros */
+static void bf16_act_task(void *arg, int ith, int nth)
+{
+    const matmul_job *job = arg;
+    int64_t n_cols = job->w->n_cols, n_tiles = (job->n_tokens + 15) / 16;
+    uint8_t *tiles = job->s->act;
+    for (int64_t t = ith; t < n_tiles * 16; t += nth) {
+        if (t < job->n_tokens) {
+            job->k->bf16_act_row(job->x + t * n_cols, n_cols, n_tiles, t, tiles);
+            continue;
+        }
+        for (int64_t c = 0; c < n_cols; c += 32)
+            memset(tiles + tm_bf16_tile_offset(n_cols, n_tiles, t, c), 0, 64);
+    }
+}
+
+static void gemm_bf16_task(void *arg, int ith, int nth)
+{
+    const matmul_job *job = arg;
+    const tm_mat *w = job->w;
+    int64_t r0, r1;
+    band(w->n_rows, ith, nth, &r0, &r1);
+    if (r0 >= r1)
+        return;
+    job->k->gemm_bf16[w->type](w->n_cols, (const uint8_t *)w->data + r0 * w->row_bytes,
+                               TM_PACK_ROWS * w->row_bytes, (r1 - r0) / TM_PACK_ROWS, job->s->act,
+                               job->n_tokens, job->y + r0, job->y_stride,
+                               job->s->rows + ith * job->s->rows_per_thread + job->s->row_floats);
+}
+
 static void quantize_task(void *arg, int ith, int nth)
 {
     const matmul_job *job = arg;
@@ -140,7 +170,7 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
                       .s = s};
     bool plain_float = tr->act_type == TM_DTYPE_F32;
     if (float_activations && !plain_float) {
-        assert(w->n_cols <= s->rows_per_thread && tm_pool_size(pool) <= s->n_threads);
+        assert(w->n_cols <= s->row_floats && tm_pool_size(pool) <= s->n_threads);
         tm_pool_run(pool, dequant_dot_task, &job);
         return;
     }
@@ -151,6 +181,13 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
         view.act = (void *)x;
         job.s = &view;
         tm_pool_run(pool, dot_task, &job);
+        return;
+    }
+    if (w->packed && k->gemm_bf16[w->type] && n_tokens >= TM_GEMM_BF16_MIN_TOKENS) {
+        assert(w->n_rows % TM_PACK_ROWS == 0 && tm_pool_size(pool) <= s->n_threads &&
+               (uint64_t)(n_tokens + 15) / 16 * 16 * (uint64_t)w->n_cols * 2 <= s->act_bytes);
+        tm_pool_run(pool, bf16_act_task, &job);
+        tm_pool_run(pool, gemm_bf16_task, &job);
         return;
     }
     if (w->packed) {
@@ -179,14 +216,21 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
     tm_pool_run(pool, dot_task, &job);
 }
 
+/* floats of a thread's dequantized row: the widest row, rounded up to 64 bytes */
+static int64_t row_floats(int64_t max_cols)
+{
+    return (max_cols + 15) / 16 * 16;
+}
+
 bool tm_matmul_scratch_bytes(int64_t max_tokens, int64_t max_cols, int n_threads,
                              uint64_t *act_bytes, uint64_t *rows_bytes)
 {
-    /* the widest activation format per element: F32 (4 bytes); Q8 formats need less */
-    uint64_t rows = 0;
+    /* the widest activation format per element: F32 (4 bytes); Q8 formats and BF16 need less
+     * (BF16 rows padded to a multiple of 16, at most twice the rows, still fit) */
+    uint64_t per_thread =
+        (uint64_t)row_floats(max_cols) * sizeof(float) + tm_gemm_bf16_scratch_bytes(max_tokens);
     return tm_mul_u64((uint64_t)max_tokens, (uint64_t)max_cols * 4 + 64, act_bytes) &&
-           tm_mul_u64((uint64_t)n_threads, (uint64_t)max_cols, &rows) &&
-           tm_mul_u64(rows, sizeof(float), rows_bytes) && *act_bytes <= SIZE_MAX &&
+           tm_mul_u64((uint64_t)n_threads, per_thread, rows_bytes) && *act_bytes <= SIZE_MAX &&
            *rows_bytes <= SIZE_MAX;
 }
 
@@ -206,7 +250,9 @@ tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64
                        (unsigned long long)(act_bytes + rows_bytes));
     }
     s->act_bytes = (size_t)act_bytes;
-    s->rows_per_thread = max_cols;
+    s->rows_bytes = (size_t)rows_bytes;
+    s->row_floats = row_floats(max_cols);
+    s->rows_per_thread = (int64_t)(rows_bytes / (uint64_t)n_threads / sizeof(float));
     s->n_threads = n_threads;
     return TM_OK;
 }

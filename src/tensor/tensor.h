@@ -254,6 +254,43 @@ void tm_pack_act_quantize(tm_from_float_fn quantize_q8_0, const float *x, int64_
 typedef void (*tm_gemm_x16_fn)(int64_t n_cols, const void *group, const void *act,
                                uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride);
 
+/* Packed groups times BF16 activations (AMX): y[t * y_stride + 16 g + r] = dot(row r of group
+ * g, token t) for g < n_groups (group_bytes apart), t < n_tokens. act is in tiles of 16
+ * tokens by 32 columns, 1024 bytes each (16 rows of 32 BF16 values), chunk by chunk of
+ * TM_GEMM_BF16_COLS columns: the tiles of every token for one chunk lie together, so the
+ * chunk the kernel works on is one stretch of memory (tm_bf16_tile_offset); rows of tokens
+ * past n_tokens are zeros. n_cols: a multiple of 256 for K-quants, of 32 otherwise.
+ * scratch: the calling thread's own, tm_gemm_bf16_scratch_bytes(n_tokens) or more. */
+typedef void (*tm_gemm_bf16_fn)(int64_t n_cols, const void *groups, uint64_t group_bytes,
+                                int64_t n_groups, const uint16_t *act, int64_t n_tokens, float *y,
+                                int64_t y_stride, void *scratch);
+/* Token t's n_cols floats into those tiles, for a batch of n_tiles token tiles. */
+typedef void (*tm_bf16_act_row_fn)(const float *x, int64_t n_cols, int64_t n_tiles, int64_t t,
+                                   void *tiles);
+/* Its blocking: rows per block (their panels and C tiles stay in L2), columns per chunk. */
+#define TM_GEMM_BF16_ROWS 256
+#define TM_GEMM_BF16_COLS 256
+/* Where token t's columns c .. c + 31 (c a multiple of 32) lie in the activation tiles of a
+ * batch of n_tiles token tiles. */
+static inline uint64_t tm_bf16_tile_offset(int64_t n_cols, int64_t n_tiles, int64_t t, int64_t c)
+{
+    int64_t c0 = c / TM_GEMM_BF16_COLS * TM_GEMM_BF16_COLS;
+    int64_t nc = n_cols - c0 < TM_GEMM_BF16_COLS ? n_cols - c0 : TM_GEMM_BF16_COLS;
+    return (uint64_t)(c0 * n_tiles * 32 + (t / 16) * (nc / 32) * 1024 + (c - c0) / 32 * 1024 +
+                      (t % 16) * 64);
+}
+
+/* Panels of two pairs of groups for a chunk of columns (one in use, one being decoded), then
+ * C tiles for every token tile. */
+static inline uint64_t tm_gemm_bf16_scratch_bytes(int64_t max_tokens)
+{
+    uint64_t panels = (uint64_t)64 * TM_GEMM_BF16_COLS * 2;
+    return panels + (uint64_t)(max_tokens + 15) / 16 * 16 * TM_GEMM_BF16_ROWS * sizeof(float);
+}
+
+/* Batches of at least this many tokens take gemm_bf16 where the table has one. */
+#define TM_GEMM_BF16_MIN_TOKENS 16
+
 typedef struct tm_kernels {
     const char *isa;                               /* "ref", "avx2", "dotprod", ... */
     tm_vec_dot_fn vec_dot[TM_DTYPE_COUNT];         /* by weight type; NULL: not computable */
@@ -263,16 +300,18 @@ typedef struct tm_kernels {
     tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16, Q8_0, Q4_0 */
     tm_attn_values_fn attn_values[TM_DTYPE_COUNT];
     tm_exp_sum_fn exp_sum;
-    tm_gemm_x16_fn gemm_x16[TM_DTYPE_COUNT]; /* by weight type, on packed groups; NULL: none */
+    tm_gemm_x16_fn gemm_x16[TM_DTYPE_COUNT];   /* by weight type, on packed groups; NULL: none */
+    tm_gemm_bf16_fn gemm_bf16[TM_DTYPE_COUNT]; /* the same on BF16 activations; NULL: none */
+    tm_bf16_act_row_fn bf16_act_row;           /* the activations of gemm_bf16 */
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",
- * "avx512" (x86-64), "neon", "dotprod", "i8mm" (arm64) force one (TM_E_UNSUPPORTED if the
+ * "avx512", "amx" (x86-64), "neon", "dotprod", "i8mm" (arm64) force one (TM_E_UNSUPPORTED if the
  * CPU or this build cannot run it; TM_E_ARG for an unknown name). Every slot of the
  * reference stays valid where an ISA has no override. */
 tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm_err *err);
 /* The names of the tables this build has and this CPU runs, best last, e.g.
- * {"ref", "avx2", "avx512"} or {"ref", "neon", "dotprod", "i8mm"}; returns how many were
+ * {"ref", "avx2", "avx512", "amx"} or {"ref", "neon", "dotprod", "i8mm"}; returns how many were
  * written. */
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap);
 
@@ -291,8 +330,11 @@ typedef struct tm_mat { /* a weight matrix as stored in GGUF: n_rows rows of n_c
 typedef struct tm_matmul_scratch {
     void *act;               /* activations converted to the act type: [max_tokens] rows */
     size_t act_bytes;        /* capacity of act */
-    float *rows;             /* float_activations mode: one dequantized row per thread */
-    int64_t rows_per_thread; /* capacity per thread, in floats */
+    float *rows;             /* per thread: one dequantized row (float_activations mode), then
+                                the scratch of gemm_bf16 */
+    int64_t rows_per_thread; /* floats per thread, both parts */
+    int64_t row_floats;      /* floats of the first part: the widest row, rounded to 64 bytes */
+    size_t rows_bytes;       /* all of rows */
     int n_threads;
 } tm_matmul_scratch;
 

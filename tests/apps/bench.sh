@@ -13,7 +13,7 @@ python3 - "$tmp/out.json" "$tmp/tiny.gguf" <<'PY' || fail=1
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["model"] == sys.argv[2], d["model"]
-assert d["threads"] == 2 and d["kernels"] in ("ref", "avx2", "avx512", "neon", "dotprod", "i8mm"), d
+assert d["threads"] == 2 and d["kernels"] in ("ref", "avx2", "avx512", "amx", "neon", "dotprod", "i8mm"), d
 assert d["mem_bw_gbs"] == 20 and d["peak_rss_bytes"] > 0
 names = [t["name"] for t in d["tests"]]
 assert names == ["pp32", "tg8@d16"], names

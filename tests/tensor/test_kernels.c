@@ -211,6 +211,87 @@ static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *r
     return checks;
 }
 
+/* BF16 tile GEMM (AMX): packed rows against float activations put into BF16 tiles, for
+ * group counts around the kernel's blocks (odd, more than one block) and token counts around
+ * its tiles (tails of 1 to 15). Both factors of a term are rounded to 8 significant bits, so
+ * each product moves by at most 2^-8 of itself: the tolerance is 2^-8 of the sum of the
+ * terms' magnitudes (float accumulation adds far less). Columns of y beside the product
+ * stay as they were. */
+static int check_gemm_bf16(const char *name, const tm_kernels *k, const tm_kernels *ref,
+                           tm_rng *rng)
+{
+    static const int64_t row_counts[] = {16, 48, 272};
+    static const int64_t token_counts[] = {16, 17, 31, 32, 33, 70};
+    int checks = 0;
+    for (uint32_t type = 0; type < TM_DTYPE_COUNT; type++) {
+        if (!k->gemm_bf16[type])
+            continue;
+        TM_CHECK(k->bf16_act_row && tm_pack_supported(type));
+        bool q8_k = tm_pack_act_is_q8_k(type);
+        for (size_t ri = 0; ri < TM_ARRAY_LEN(row_counts); ri++) {
+            /* widths: one partial chunk, several chunks and a partial one */
+            int64_t n = q8_k ? (ri == 1 ? 768 : 256) : (ri == 1 ? 800 : 96);
+            int64_t n_rows = row_counts[ri], max_t = 70, y_stride = n_rows + 16;
+            uint64_t row_bytes = 0;
+            tm_dtype_row_bytes(type, n, &row_bytes);
+            float *f = tm_malloc((size_t)(n * (n_rows + max_t)) * sizeof *f);
+            float *wf = tm_malloc((size_t)(n * n_rows) * sizeof *wf);
+            uint8_t *rows = tm_malloc((size_t)(row_bytes * (uint64_t)n_rows));
+            uint8_t *packed = tm_aligned_alloc(64, (size_t)(row_bytes * (uint64_t)n_rows));
+            int64_t n_tiles = (max_t + 15) / 16;
+            uint8_t *tiles = tm_aligned_alloc(64, (size_t)(n_tiles * 16 * n * 2));
+            float *y = tm_malloc((size_t)(y_stride * max_t) * sizeof *y);
+            void *scratch = tm_aligned_alloc(64, (size_t)tm_gemm_bf16_scratch_bytes(max_t));
+            fill(rng, f, n * (n_rows + max_t), 1.0f);
+            for (int64_t r = 0; r < n_rows; r++) {
+                tm_type_traits_get(type)->quantize(f + r * n, rows + r * row_bytes, n);
+                ref->to_float[type](rows + r * row_bytes, wf + r * n, n);
+            }
+            for (int64_t r = 0; r < n_rows; r += TM_PACK_ROWS)
+                tm_pack_group(type, rows + r * row_bytes, n, packed + r * row_bytes);
+            const float *x = f + n_rows * n;
+            for (size_t ci = 0; ci < TM_ARRAY_LEN(token_counts); ci++) {
+                int64_t n_t = token_counts[ci], nt_tiles = (n_t + 15) / 16;
+                memset(tiles, 0, (size_t)(nt_tiles * 16 * n * 2));
+                for (int64_t t = 0; t < n_t; t++)
+                    k->bf16_act_row(x + t * n, n, nt_tiles, t, tiles);
+                for (int64_t i = 0; i < y_stride * n_t; i++)
+                    y[i] = -12345.0f;
+                k->gemm_bf16[type](n, packed, TM_PACK_ROWS * row_bytes, n_rows / TM_PACK_ROWS,
+                                   (const uint16_t *)tiles, n_t, y, y_stride, scratch);
+                for (int64_t t = 0; t < n_t; t++) {
+                    for (int64_t r = 0; r < n_rows; r++) {
+                        double want = 0, mag = 0;
+                        for (int64_t c = 0; c < n; c++) {
+                            want += (double)wf[r * n + c] * x[t * n + c];
+                            mag += fabs((double)wf[r * n + c] * x[t * n + c]);
+                        }
+                        float got = y[t * y_stride + r];
+                        TM_CHECK_MSG(fabs(got - want) <= mag / 256 + 1e-6,
+                                     "%s gemm_bf16 %s n=%lld rows=%lld tokens=%lld row %lld token "
+                                     "%lld: %.9g vs %.9g (terms %.3g)",
+                                     name, tm_dtype_name(type), (long long)n, (long long)n_rows,
+                                     (long long)n_t, (long long)r, (long long)t, got, want, mag);
+                        checks++;
+                    }
+                    for (int64_t r = n_rows; r < y_stride; r++)
+                        TM_CHECK_MSG(y[t * y_stride + r] == -12345.0f,
+                                     "%s gemm_bf16 %s wrote column %lld outside its rows", name,
+                                     tm_dtype_name(type), (long long)r);
+                }
+            }
+            tm_free(f);
+            tm_free(wf);
+            tm_free(rows);
+            tm_aligned_free(packed);
+            tm_aligned_free(tiles);
+            tm_free(y);
+            tm_aligned_free(scratch);
+        }
+    }
+    return checks;
+}
+
 static void check_table(const char *name)
 {
     tm_cpu cpu;
@@ -308,7 +389,7 @@ static void check_table(const char *name)
         tm_free(b);
     }
     int n_attn = check_attention(name, &k, &ref, &rng);
-    int n_gemm = check_gemm(name, &k, &ref, &rng);
+    int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng);
     fprintf(stderr,
             "  %-6s %d dot checks, %d quantizer checks, %d attention checks, %d gemm checks\n",
             name, n_dots, n_quants, n_attn, n_gemm);
@@ -343,7 +424,7 @@ static void test_selection(void)
     TM_CHECK_EQ_STR(k.isa, names[n - 1]); /* auto picks the best */
     /* a known table is picked when this CPU and build run it, refused when not (the other
      * architecture's tables always are) */
-    static const char *const known[] = {"avx2", "avx512", "neon", "dotprod", "i8mm"};
+    static const char *const known[] = {"avx2", "avx512", "amx", "neon", "dotprod", "i8mm"};
     for (size_t i = 0; i < TM_ARRAY_LEN(known); i++) {
         bool runs = false;
         for (int j = 0; j < n; j++)

@@ -1,7 +1,7 @@
 /* Choosing a kernel table once, from the CPU's features. Tables build on each other: the
  * reference fills every slot, each ISA overrides what it implements on top of the level
- * below (x86: AVX2, then AVX-512; Arm: NEON, then dotprod, then i8mm), so a type without a
- * fast kernel still works at the best level below. */
+ * below (x86: AVX2, then AVX-512, then AMX; Arm: NEON, then dotprod, then i8mm), so a type without
+ * a fast kernel still works at the best level below. */
 #include "isa.h"
 
 #include <string.h>
@@ -38,8 +38,16 @@ static inline bool cpu_runs_avx512(const tm_cpu *cpu)
 }
 #endif
 
+#if TM_BUILD_AMX
+/* amx_tile is set only when the OS saves tile state and (Linux) granted the permission */
+static inline bool cpu_runs_amx(const tm_cpu *cpu)
+{
+    return cpu_runs_avx512(cpu) && cpu->amx_tile && cpu->amx_bf16 && cpu->avx512bf16;
+}
+#endif
+
 /* Every table name any build knows, best last within an architecture. */
-static const char *const g_known[] = {"ref", "avx2", "avx512", "neon", "dotprod", "i8mm"};
+static const char *const g_known[] = {"ref", "avx2", "avx512", "amx", "neon", "dotprod", "i8mm"};
 
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
 {
@@ -53,6 +61,10 @@ int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
 #if TM_BUILD_AVX512
     if (n < cap && cpu_runs_avx512(cpu))
         names[n++] = "avx512";
+#endif
+#if TM_BUILD_AMX
+    if (n < cap && cpu_runs_amx(cpu))
+        names[n++] = "amx";
 #endif
 #if TM_BUILD_NEON
     if (n < cap && cpu->neon)
@@ -81,8 +93,8 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
             known = known || strcmp(want, g_known[i]) == 0;
         if (!known)
             return tm_fail(err, TM_E_ARG,
-                           "unknown kernel table '%s' (ref, avx2, avx512, neon, dotprod, i8mm, "
-                           "auto)",
+                           "unknown kernel table '%s' (ref, avx2, avx512, amx, neon, dotprod, "
+                           "i8mm, auto)",
                            want);
         pick = NULL;
         for (int i = 0; i < n; i++)
@@ -94,12 +106,16 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
     }
     tm_kernels_init_ref(k);
 #if TM_BUILD_AVX2
-    if (strcmp(pick, "avx2") == 0 || strcmp(pick, "avx512") == 0)
+    if (strcmp(pick, "avx2") == 0 || strcmp(pick, "avx512") == 0 || strcmp(pick, "amx") == 0)
         tm_kernels_init_avx2(k);
 #endif
 #if TM_BUILD_AVX512
-    if (strcmp(pick, "avx512") == 0)
+    if (strcmp(pick, "avx512") == 0 || strcmp(pick, "amx") == 0)
         tm_kernels_init_avx512(k);
+#endif
+#if TM_BUILD_AMX
+    if (strcmp(pick, "amx") == 0)
+        tm_kernels_init_amx(k);
 #endif
 #if TM_BUILD_NEON
     if (strcmp(pick, "neon") == 0 || strcmp(pick, "dotprod") == 0)

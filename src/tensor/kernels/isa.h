@@ -13,6 +13,9 @@ void tm_kernels_init_avx2(tm_kernels *k);
 #if TM_BUILD_AVX512
 void tm_kernels_init_avx512(tm_kernels *k);
 #endif
+#if TM_BUILD_AMX
+void tm_kernels_init_amx(tm_kernels *k); /* after the AVX-512 table: the tile slots only */
+#endif
 #if TM_BUILD_NEON
 void tm_kernels_init_neon(tm_kernels *k);
 #endif
