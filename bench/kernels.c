@@ -148,18 +148,17 @@ int main(int argc, char **argv)
             printf("%-6s %7lld", type_l[ti], (long long)n);
             for (int j = 0; j < n_table; j++) {
                 tm_kernels k;
-                if (tm_kernels_init(&k, &cpu, table_l[j], &err) != TM_OK ||
-                    !k.gemm_x16[type]) {
+                if (tm_kernels_init(&k, &cpu, table_l[j], &err) != TM_OK || !k.gemm_x16[type]) {
                     printf(" %10s", "-");
                     continue;
                 }
                 double t[100];
-                tm_matmul(&k, pool, &w.m, x, n, y, rows, false, &s); /* warm-up */
+                tm_matmul(&k, pool, &w.m, x, n, y, rows, false, false, &s); /* warm-up */
                 for (int r = 0; r < reps; r++) {
                     int64_t t0 = tm_time_us();
                     int64_t iters = 0;
                     do { /* at least 20 ms per repetition */
-                        tm_matmul(&k, pool, &w.m, x, n, y, rows, false, &s);
+                        tm_matmul(&k, pool, &w.m, x, n, y, rows, false, false, &s);
                         iters++;
                     } while (tm_time_us() - t0 < 20000);
                     t[r] = (double)(tm_time_us() - t0) / (double)iters;

@@ -177,6 +177,10 @@ int tm_pool_size(const tm_pool *pool);
 /* Runs fn on all threads and returns when every one has finished. Not reentrant: one
  * caller at a time (the pool's owner). */
 void tm_pool_run(tm_pool *pool, tm_task_fn fn, void *arg);
+/* fn(ctx, i0, i1) over [0, n), cut into one contiguous range per thread; with fewer than
+ * min_n items, on the calling thread alone (waking the pool costs more than small work). */
+typedef void (*tm_range_fn)(void *ctx, int64_t i0, int64_t i1);
+void tm_pool_for(tm_pool *pool, int64_t n, int64_t min_n, tm_range_fn fn, void *ctx);
 
 /* ---- clocks (clock.c) ------------------------------------------------------------------- */
 

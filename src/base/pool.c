@@ -167,3 +167,31 @@ void tm_pool_run(tm_pool *pool, tm_task_fn fn, void *arg)
     atomic_store(&pool->caller_asleep, false);
     tm_mutex_unlock(pool->mutex);
 }
+
+typedef struct range_job {
+    tm_range_fn fn;
+    void *ctx;
+    int64_t n;
+} range_job;
+
+static void range_task(void *arg, int ith, int nth)
+{
+    const range_job *job = arg;
+    int64_t per = (job->n + nth - 1) / nth, i0 = ith * per, i1 = i0 + per;
+    if (i1 > job->n)
+        i1 = job->n;
+    if (i0 < i1)
+        job->fn(job->ctx, i0, i1);
+}
+
+void tm_pool_for(tm_pool *pool, int64_t n, int64_t min_n, tm_range_fn fn, void *ctx)
+{
+    if (n <= 0)
+        return;
+    if (n < min_n || pool->n_threads == 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    range_job job = {fn, ctx, n};
+    tm_pool_run(pool, range_task, &job);
+}

@@ -214,13 +214,76 @@ int32_t tm_net_state_n_batch(const tm_net_state *st)
 static void matmul(tm_net_state *st, const tm_mat *w, const float *x, int64_t n_tokens, float *y)
 {
     tm_matmul(st->params.kernels, st->pool, w, x, n_tokens, y, w->n_rows,
-              st->params.float_activations, &st->mm);
+              st->params.float_activations, false, &st->mm);
 }
 
-static void add_rows(float *x, const float *y, int64_t n)
+/* another product of the x of the previous call, unchanged since */
+static void matmul_same_x(tm_net_state *st, const tm_mat *w, const float *x, int64_t n_tokens,
+                          float *y)
 {
-    for (int64_t i = 0; i < n; i++)
-        x[i] += y[i];
+    tm_matmul(st->params.kernels, st->pool, w, x, n_tokens, y, w->n_rows,
+              st->params.float_activations, true, &st->mm);
+}
+
+/* ---- row-wise steps, split over the pool's threads (one token's worth runs alone) ---- */
+
+typedef struct rows_job {
+    float *y;
+    const float *x, *g;
+    int64_t width;
+    float eps;
+    const tm_kernels *kern;
+    const float *cs; /* rope */
+    int32_t n_heads, head_dim, n_rot;
+    tm_rope_kind kind;
+    tm_glu_fn glu;
+} rows_job;
+
+static void norm_range(void *ctx, int64_t r0, int64_t r1)
+{
+    const rows_job *j = ctx;
+    tm_rms_norm(j->y + r0 * j->width, j->x + r0 * j->width, j->g, j->width, r1 - r0, j->eps);
+}
+
+/* y = RMSNorm(x) * g for n_rows rows of width (y may be x) */
+static void rms_norm(tm_net_state *st, float *y, const float *x, const float *g, int64_t width,
+                     int64_t n_rows)
+{
+    rows_job j = {.y = y, .x = x, .g = g, .width = width, .eps = st->net->hp.norm_eps};
+    tm_pool_for(st->pool, n_rows, 2, norm_range, &j);
+}
+
+static void rope_range(void *ctx, int64_t t0, int64_t t1)
+{
+    const rows_job *j = ctx;
+    tm_rope_apply(j->y + t0 * j->n_heads * j->head_dim, j->cs + t0 * (j->n_rot / 2) * 2, t1 - t0,
+                  j->n_heads, j->head_dim, j->n_rot, j->kind);
+}
+
+static void rope(tm_net_state *st, float *x, const float *cs, int64_t n_tokens, int32_t n_heads)
+{
+    const tm_hparams *hp = &st->net->hp;
+    rows_job j = {.y = x,
+                  .cs = cs,
+                  .n_heads = n_heads,
+                  .head_dim = hp->head_dim,
+                  .n_rot = hp->n_rot,
+                  .kind = hp->rope_kind};
+    tm_pool_for(st->pool, n_tokens, 2, rope_range, &j);
+}
+
+static void add_range(void *ctx, int64_t r0, int64_t r1)
+{
+    const rows_job *j = ctx;
+    for (int64_t i = r0 * j->width; i < r1 * j->width; i++)
+        j->y[i] += j->x[i];
+}
+
+/* x += y over n_rows rows of width */
+static void add_rows(tm_net_state *st, float *x, const float *y, int64_t width, int64_t n_rows)
+{
+    rows_job j = {.y = x, .x = y, .width = width};
+    tm_pool_for(st->pool, n_rows, 2, add_range, &j);
 }
 
 static void add_bias(float *y, const float *bias, int64_t n_rows, int64_t width)
@@ -232,24 +295,13 @@ static void add_bias(float *y, const float *bias, int64_t n_rows, int64_t width)
             y[r * width + i] += bias[i];
 }
 
-/* SwiGLU (Shazeer, 2020): gate = SiLU(gate) * up */
-static void swiglu(float *gate, const float *up, int64_t n)
+/* row by row: a value's arithmetic (vector lanes or a row's scalar tail) then depends on its
+ * place in its row only, not on how the batch was cut */
+static void glu_range(void *ctx, int64_t r0, int64_t r1)
 {
-    for (int64_t i = 0; i < n; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + expf(-g)) * up[i];
-    }
-}
-
-/* GeGLU with GELU's tanh approximation (Hendrycks and Gimpel, 2016):
- * gate = 0.5 g (1 + tanh(sqrt(2 / pi) (g + 0.044715 g^3))) * up */
-static void geglu(float *gate, const float *up, int64_t n)
-{
-    const float c = 0.7978845608028654f; /* sqrt(2 / pi) */
-    for (int64_t i = 0; i < n; i++) {
-        float g = gate[i];
-        gate[i] = 0.5f * g * (1.0f + tanhf(c * (g + 0.044715f * g * g * g))) * up[i];
-    }
+    const rows_job *j = ctx;
+    for (int64_t r = r0; r < r1; r++)
+        j->glu(j->y + r * j->width, j->x + r * j->width, j->width);
 }
 
 static void softcap(float *x, int64_t n, float cap)
@@ -269,45 +321,56 @@ static void to_cache(const tm_kernels *kern, uint32_t type, const float *x, char
 }
 
 /* Writes the keys and values of positions pos0 .. pos0 + n - 1 of layer il into their
- * blocks, one run of consecutive rows per block. */
-static void store_rows(tm_kv_store *kv, const int32_t *blocks, int32_t il, int32_t pos0, int32_t n,
-                       const float *k, const float *v, const tm_kernels *kern)
+ * blocks, token by token, split over the threads. */
+typedef struct store_job {
+    tm_kv_store *kv;
+    const int32_t *blocks;
+    int32_t il, pos0;
+    const float *k, *v;
+    const tm_kernels *kern;
+} store_job;
+
+static void store_range(void *ctx, int64_t t0, int64_t t1)
 {
+    const store_job *j = ctx;
+    tm_kv_store *kv = j->kv;
     int32_t bt = kv->block_tokens;
-    for (int32_t t = 0; t < n;) {
-        int32_t pos = pos0 + t, row = pos % bt, run = TM_MIN(n - t, bt - row);
-        int32_t b = blocks[pos / bt];
-        to_cache(kern, kv->type_k, k + (int64_t)t * kv->k_width,
-                 tm_kv_store_k(kv, il, b) + (uint64_t)row * kv->k_row_bytes,
-                 (int64_t)run * kv->k_width);
-        to_cache(kern, kv->type_v, v + (int64_t)t * kv->v_width,
-                 tm_kv_store_v(kv, il, b) + (uint64_t)row * kv->v_row_bytes,
-                 (int64_t)run * kv->v_width);
-        t += run;
+    for (int64_t t = t0; t < t1; t++) {
+        int32_t pos = j->pos0 + (int32_t)t, row = pos % bt, b = j->blocks[pos / bt];
+        to_cache(j->kern, kv->type_k, j->k + t * kv->k_width,
+                 tm_kv_store_k(kv, j->il, b) + (uint64_t)row * kv->k_row_bytes, kv->k_width);
+        to_cache(j->kern, kv->type_v, j->v + t * kv->v_width,
+                 tm_kv_store_v(kv, j->il, b) + (uint64_t)row * kv->v_row_bytes, kv->v_width);
     }
+}
+
+static void store_rows(tm_net_state *st, tm_kv_store *kv, const int32_t *blocks, int32_t il,
+                       int32_t pos0, int32_t n)
+{
+    store_job j = {kv, blocks, il, pos0, st->k, st->v, st->params.kernels};
+    tm_pool_for(st->pool, n, 2, store_range, &j);
 }
 
 static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *blocks,
                             const tm_layer *l, int32_t il, int32_t n, int32_t pos0)
 {
     const tm_hparams *hp = &st->net->hp;
-    tm_rms_norm(st->h, st->x, l->attn_norm, hp->n_embd, n, hp->norm_eps);
+    rms_norm(st, st->h, st->x, l->attn_norm, hp->n_embd, n);
     matmul(st, &l->wq, st->h, n, st->q);
-    matmul(st, &l->wk, st->h, n, st->k);
-    matmul(st, &l->wv, st->h, n, st->v);
+    matmul_same_x(st, &l->wk, st->h, n, st->k);
+    matmul_same_x(st, &l->wv, st->h, n, st->v);
     add_bias(st->q, l->bq, n, st->q_width);
     add_bias(st->k, l->bk, n, st->k_width);
     add_bias(st->v, l->bv, n, st->v_width);
     if (l->q_norm) /* per head, before RoPE */
-        tm_rms_norm(st->q, st->q, l->q_norm, hp->head_dim, (int64_t)n * hp->n_head, hp->norm_eps);
+        rms_norm(st, st->q, st->q, l->q_norm, hp->head_dim, (int64_t)n * hp->n_head);
     if (l->k_norm)
-        tm_rms_norm(st->k, st->k, l->k_norm, hp->head_dim, (int64_t)n * hp->n_head_kv,
-                    hp->norm_eps);
+        rms_norm(st, st->k, st->k, l->k_norm, hp->head_dim, (int64_t)n * hp->n_head_kv);
     const float *cs = l->swa ? st->rope_cs_swa : st->rope_cs;
-    tm_rope_apply(st->q, cs, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_kind);
-    tm_rope_apply(st->k, cs, n, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_kind);
+    rope(st, st->q, cs, n, hp->n_head);
+    rope(st, st->k, cs, n, hp->n_head_kv);
     const tm_kernels *kern = st->params.kernels;
-    store_rows(kv, blocks, il, pos0, n, st->k, st->v, kern);
+    store_rows(st, kv, blocks, il, pos0, n);
     tm_attn_args a = {
         .q = st->q,
         .q_stride = st->q_width,
@@ -343,8 +406,8 @@ static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *bl
     tm_attention(st->pool, &a);
     matmul(st, &l->wo, st->att, n, st->h);
     if (l->attn_post_norm)
-        tm_rms_norm(st->h, st->h, l->attn_post_norm, hp->n_embd, n, hp->norm_eps);
-    add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
+        rms_norm(st, st->h, st->h, l->attn_post_norm, hp->n_embd, n);
+    add_rows(st, st->x, st->h, hp->n_embd, n);
 }
 
 /* y[n][n_embd] = down(act(gate x) * up x) over the rows of x[n][n_embd] (y may be x). */
@@ -353,11 +416,13 @@ static void glu_ffn(tm_net_state *st, const tm_mat *gate, const tm_mat *up, cons
 {
     int64_t width = gate->n_rows;
     matmul(st, gate, x, n, st->gate);
-    matmul(st, up, x, n, st->up);
-    if (st->net->hp.ffn_act == TM_FFN_GELU_TANH)
-        geglu(st->gate, st->up, n * width);
-    else
-        swiglu(st->gate, st->up, n * width);
+    matmul_same_x(st, up, x, n, st->up);
+    const tm_kernels *k = st->params.kernels;
+    rows_job j = {.y = st->gate,
+                  .x = st->up,
+                  .width = width,
+                  .glu = st->net->hp.ffn_act == TM_FFN_GELU_TANH ? k->gelu_mul : k->silu_mul};
+    tm_pool_for(st->pool, n, 2, glu_range, &j);
     matmul(st, down, st->gate, n, y);
 }
 
@@ -411,14 +476,14 @@ static void moe_ffn(tm_net_state *st, const tm_layer *l, int32_t n)
 static void ffn_block(tm_net_state *st, const tm_layer *l, int32_t n)
 {
     const tm_hparams *hp = &st->net->hp;
-    tm_rms_norm(st->h, st->x, l->ffn_norm, hp->n_embd, n, hp->norm_eps);
+    rms_norm(st, st->h, st->x, l->ffn_norm, hp->n_embd, n);
     if (hp->n_expert > 0)
         moe_ffn(st, l, n);
     else
         glu_ffn(st, &l->w_gate, &l->w_up, &l->w_down, st->h, n, st->h);
     if (l->ffn_post_norm)
-        tm_rms_norm(st->h, st->h, l->ffn_post_norm, hp->n_embd, n, hp->norm_eps);
-    add_rows(st->x, st->h, (int64_t)n * hp->n_embd);
+        rms_norm(st, st->h, st->h, l->ffn_post_norm, hp->n_embd, n);
+    add_rows(st, st->x, st->h, hp->n_embd, n);
 }
 
 tm_status tm_net_forward(const tm_net *net, tm_net_state *st, tm_kv_store *kv,
@@ -471,7 +536,7 @@ tm_status tm_net_forward(const tm_net *net, tm_net_state *st, tm_kv_store *kv,
     int32_t first = all_logits ? 0 : n - 1;
     int32_t n_out = n - first;
     const float *x = st->x + (int64_t)first * hp->n_embd;
-    tm_rms_norm(st->h, x, net->output_norm, hp->n_embd, n_out, hp->norm_eps);
+    rms_norm(st, st->h, x, net->output_norm, hp->n_embd, n_out);
     matmul(st, &net->output, st->h, n_out, logits);
     if (hp->final_softcap > 0)
         softcap(logits, (int64_t)n_out * hp->n_vocab, hp->final_softcap);

@@ -155,9 +155,31 @@ static void dequant_dot_task(void *arg, int ith, int nth)
     }
 }
 
+/* What the scratch's activations hold: a form (ACT_BF16 tiles, ACT_PACK rows, or
+ * ACT_TYPE + an activation dtype) of n_tokens rows of n_cols. */
+enum { ACT_NONE = 0, ACT_BF16 = 1, ACT_PACK = 2, ACT_TYPE = 3 };
+
+/* Converts the activations unless the caller said they are unchanged since the last call,
+ * which left them in this form. */
+static void convert_input(tm_pool *pool, matmul_job *job, tm_task_fn task, int form,
+                          bool same_input)
+{
+    tm_matmul_scratch *s = job->s;
+    if (same_input && s->act_form == form && s->act_tokens == job->n_tokens &&
+        s->act_cols == job->w->n_cols)
+        return;
+    if (job->n_tokens == 1)
+        task(job, 0, 1); /* one row: not worth waking the pool */
+    else
+        tm_pool_run(pool, task, job);
+    s->act_form = form;
+    s->act_tokens = job->n_tokens;
+    s->act_cols = job->w->n_cols;
+}
+
 void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float *x,
                int64_t n_tokens, float *y, int64_t y_stride, bool float_activations,
-               tm_matmul_scratch *s)
+               bool same_input, tm_matmul_scratch *s)
 {
     const tm_type_traits *tr = tm_type_traits_get(w->type);
     matmul_job job = {.k = k,
@@ -169,6 +191,8 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
                       .act_type = tr->act_type,
                       .s = s};
     bool plain_float = tr->act_type == TM_DTYPE_F32;
+    if (plain_float || float_activations)
+        s->act_form = ACT_NONE; /* x is read in place: what act holds is not this x */
     if (float_activations && !plain_float) {
         assert(w->n_cols <= s->row_floats && tm_pool_size(pool) <= s->n_threads);
         tm_pool_run(pool, dequant_dot_task, &job);
@@ -186,7 +210,7 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
     if (w->packed && k->gemm_bf16[w->type] && n_tokens >= TM_GEMM_BF16_MIN_TOKENS) {
         assert(w->n_rows % TM_PACK_ROWS == 0 && tm_pool_size(pool) <= s->n_threads &&
                (uint64_t)(n_tokens + 15) / 16 * 16 * (uint64_t)w->n_cols * 2 <= s->act_bytes);
-        tm_pool_run(pool, bf16_act_task, &job);
+        convert_input(pool, &job, bf16_act_task, ACT_BF16, same_input);
         tm_pool_run(pool, gemm_bf16_task, &job);
         return;
     }
@@ -198,21 +222,17 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
         else
             job.act_row_bytes = tm_pack_act_row_bytes(w->n_cols);
         assert(job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
-        tm_task_fn act_task = q8_k ? quantize_task : pack_act_task;
-        if (n_tokens == 1)
-            act_task(&job, 0, 1);
+        if (q8_k)
+            convert_input(pool, &job, quantize_task, ACT_TYPE + TM_DTYPE_Q8_K, same_input);
         else
-            tm_pool_run(pool, act_task, &job);
+            convert_input(pool, &job, pack_act_task, ACT_PACK, same_input);
         tm_pool_run(pool, gemm_task, &job);
         return;
     }
     bool ok = tm_dtype_row_bytes(tr->act_type, w->n_cols, &job.act_row_bytes);
     assert(ok && job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
     (void)ok;
-    if (n_tokens == 1)
-        quantize_task(&job, 0, 1); /* one row: not worth waking the pool */
-    else
-        tm_pool_run(pool, quantize_task, &job);
+    convert_input(pool, &job, quantize_task, ACT_TYPE + (int)tr->act_type, same_input);
     tm_pool_run(pool, dot_task, &job);
 }
 

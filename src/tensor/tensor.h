@@ -203,6 +203,10 @@ typedef void (*tm_attn_values_fn)(int64_t n, int64_t dim, const void *v, int64_t
  * place; returns their sum (the caller divides). */
 typedef float (*tm_exp_sum_fn)(float *x, int64_t n, float scale);
 float tm_exp_sum_ref(float *x, int64_t n, float scale);
+/* Gated activations of feed-forward blocks: gate[i] = act(gate[i]) * up[i] (act.c). */
+typedef void (*tm_glu_fn)(float *gate, const float *up, int64_t n);
+void tm_silu_mul_ref(float *gate, const float *up, int64_t n); /* SwiGLU */
+void tm_gelu_mul_ref(float *gate, const float *up, int64_t n); /* GeGLU, tanh approximation */
 /* The reference versions (attn.c); cache types other than F32 and F16 have none. */
 tm_attn_scores_fn tm_attn_scores_ref(uint32_t type);
 tm_attn_values_fn tm_attn_values_ref(uint32_t type);
@@ -300,6 +304,7 @@ typedef struct tm_kernels {
     tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16, Q8_0, Q4_0 */
     tm_attn_values_fn attn_values[TM_DTYPE_COUNT];
     tm_exp_sum_fn exp_sum;
+    tm_glu_fn silu_mul, gelu_mul;              /* SwiGLU, GeGLU */
     tm_gemm_x16_fn gemm_x16[TM_DTYPE_COUNT];   /* by weight type, on packed groups; NULL: none */
     tm_gemm_bf16_fn gemm_bf16[TM_DTYPE_COUNT]; /* the same on BF16 activations; NULL: none */
     tm_bf16_act_row_fn bf16_act_row;           /* the activations of gemm_bf16 */
@@ -336,6 +341,8 @@ typedef struct tm_matmul_scratch {
     int64_t row_floats;      /* floats of the first part: the widest row, rounded to 64 bytes */
     size_t rows_bytes;       /* all of rows */
     int n_threads;
+    int act_form; /* what act holds (matmul.c), for same_input */
+    int64_t act_tokens, act_cols;
 } tm_matmul_scratch;
 
 /* Allocates scratch for up to max_tokens rows of up to max_cols inputs on n_threads. */
@@ -350,9 +357,12 @@ void tm_matmul_scratch_fini(tm_matmul_scratch *s);
 /* y[t * y_stride + r] = dot(row r of w, x[t * n_cols ...]) for t < n_tokens, r < n_rows.
  * x is float [n_tokens][w->n_cols]. With float_activations, quantized weight rows are
  * dequantized and multiplied by the float activations instead of quantizing the
- * activations (slower, exact for the file's weights). Runs on every thread of the pool. */
+ * activations (slower, exact for the file's weights). same_input: x is unchanged since the
+ * previous call on s (the matrices of q, k and v, or gate and up, take the same input), so
+ * activations it converted to the format this product takes are used again. Runs on every
+ * thread of the pool. */
 void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float *x,
                int64_t n_tokens, float *y, int64_t y_stride, bool float_activations,
-               tm_matmul_scratch *s);
+               bool same_input, tm_matmul_scratch *s);
 
 #endif

@@ -11,6 +11,8 @@ void tm_kernels_init_ref(tm_kernels *k)
     memset(k, 0, sizeof *k);
     k->isa = "ref";
     k->exp_sum = tm_exp_sum_ref;
+    k->silu_mul = tm_silu_mul_ref;
+    k->gelu_mul = tm_gelu_mul_ref;
     for (uint32_t t = 0; t < TM_DTYPE_COUNT; t++) {
         const tm_type_traits *tr = tm_type_traits_get(t);
         if (!tr)

@@ -17,6 +17,7 @@
 #include "isa.h"
 
 #include "../quant.h"
+#include "x86_act.h"
 #include "x86_attn.h"
 
 #include <immintrin.h>
@@ -451,6 +452,7 @@ static void x86_quantize_q8_k(const float *src, void *dst, int64_t n)
 /* Fills the slots every x86 table shares. */
 static void x86_fill_table(tm_kernels *k)
 {
+    x86_act_fill(k);
     k->vec_dot[TM_DTYPE_F16] = x86_vec_dot_f16;
     k->vec_dot[TM_DTYPE_Q8_0] = x86_vec_dot_q8_0;
     k->vec_dot[TM_DTYPE_Q4_0] = x86_vec_dot_q4_0;
