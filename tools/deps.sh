@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build clang clang-format libclang-rt-dev
           gcc-mingw-w64-x86-64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-          python3 pkg-config libpcre2-dev libjansson-dev libutf8proc-dev)
+          python3 pkg-config libpcre2-dev libjansson-dev libutf8proc-dev
+          libcurl4-openssl-dev libxml2-utils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

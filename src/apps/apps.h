@@ -18,6 +18,7 @@ int tm_app_quantize_main(int argc, char **argv);
 int tm_app_synth_main(int argc, char **argv);
 int tm_app_convert_llama2c_main(int argc, char **argv);
 int tm_app_bench_main(int argc, char **argv);
+int tm_app_bench_suite_main(int argc, char **argv); /* `temoto bench suite` */
 int tm_app_tokenize_main(int argc, char **argv);
 int tm_app_convert_tokenizer_main(int argc, char **argv);
 int tm_app_template_main(int argc, char **argv);

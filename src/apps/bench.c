@@ -55,7 +55,9 @@ static void usage(FILE *out)
             "                           prompt of N tokens and end in different ones of 20;\n"
             "                           time to first token of the first (cold) and the second\n"
             "                           (warm, the prefix taken from the cache). Alone unless\n"
-            "                           -p or -n is given too.\n" TM_CLI_KV_HELP);
+            "                           -p or -n is given too.\n" TM_CLI_KV_HELP "\n"
+            "temoto bench suite --help: latency, prefix cache and JSON breakage, in-process or\n"
+            "against an OpenAI-compatible server, with a report and charts.\n");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -309,6 +311,8 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
 
 int tm_app_bench_main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "suite") == 0)
+        return tm_app_bench_suite_main(argc - 1, argv + 1);
     bench_args a = {NULL, 512, 128, 0, 5, 0, 0, false, false, tm_cli_kv_default()};
     const char *v = NULL;
     bool bad = false;
