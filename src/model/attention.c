@@ -72,8 +72,102 @@ static void attn_task(void *arg, int ith, int nth)
         attend_group(a, (int32_t)(p / a->n_head_kv), (int32_t)(p % a->n_head_kv), scores);
 }
 
+/* ---- prompts on tiles: per kv head, its keys and values into tiles, then every head of the
+ * group 16 queries at a time ---- */
+
+bool tm_attention_tiles_fit(int32_t head_dim, int32_t head_dim_v)
+{
+    return head_dim % 32 == 0 && head_dim_v % 16 == 0 && head_dim <= TM_ATTN_TILE_DIM_MAX &&
+           head_dim_v <= TM_ATTN_TILE_DIM_MAX;
+}
+
+typedef struct tile_job {
+    const tm_attn_args *a;
+    int32_t kvh;
+    int64_t first; /* the first position the queries may see, rounded down to 32 */
+    uint8_t *kt, *vt;
+} tile_job;
+
+/* The runs of positions (one per cache block) dealt to threads round-robin. */
+static void kv_tiles_task(void *arg, int ith, int nth)
+{
+    const tile_job *j = arg;
+    const tm_attn_args *a = j->a;
+    int64_t n_keys = a->pos0 + a->n_tokens, bt = a->block_tokens;
+    uint64_t k_off = (uint64_t)j->kvh * a->k_head_bytes, v_off = (uint64_t)j->kvh * a->v_head_bytes;
+    int64_t run_i = 0;
+    for (int64_t pos = j->first; pos < n_keys; run_i++) {
+        int64_t in_block = pos % bt, run = TM_MIN(n_keys - pos, bt - in_block);
+        if (run_i % nth == ith) {
+            uint64_t block = (uint64_t)a->blocks[pos / bt];
+            const char *k =
+                a->k_base + block * a->k_block_bytes + (uint64_t)in_block * a->k_row_bytes + k_off;
+            const char *v =
+                a->v_base + block * a->v_block_bytes + (uint64_t)in_block * a->v_row_bytes + v_off;
+            a->kv_tiles_fn(a->k_type, a->v_type, k, a->k_row_bytes, v, a->v_row_bytes, run, pos,
+                           a->head_dim, a->head_dim_v, j->kt, j->vt);
+        }
+        pos += run;
+    }
+}
+
+/* (query tile, head of the group) items, dealt round-robin: later tiles see more keys */
+static void tile_attn_task(void *arg, int ith, int nth)
+{
+    const tile_job *j = arg;
+    const tm_attn_args *a = j->a;
+    int32_t group = a->n_head / a->n_head_kv;
+    int64_t n_tiles = (a->n_tokens + 15) / 16, n_items = n_tiles * group;
+    for (int64_t it = ith; it < n_items; it += nth) {
+        int64_t t0 = it / group * 16;
+        int32_t h = j->kvh * group + (int32_t)(it % group);
+        tm_attn_tile_args ta = {
+            .q = a->q + t0 * a->q_stride + (int64_t)h * a->head_dim,
+            .q_stride = a->q_stride,
+            .n_q = (int)TM_MIN(16, a->n_tokens - t0),
+            .pos = a->pos0 + t0,
+            .window = a->window,
+            .scale = a->scale,
+            .softcap = a->softcap,
+            .kt = j->kt,
+            .vt = j->vt,
+            .head_dim = a->head_dim,
+            .head_dim_v = a->head_dim_v,
+            .out = a->out + t0 * a->out_stride + (int64_t)h * a->head_dim_v,
+            .out_stride = a->out_stride,
+            .scratch = a->tile_scratch + (size_t)ith * TM_ATTN_TILE_SCRATCH,
+        };
+        a->tile_fn(&ta);
+    }
+}
+
+static void attention_on_tiles(tm_pool *pool, const tm_attn_args *a)
+{
+    int64_t n_keys = a->pos0 + a->n_tokens, n32 = (n_keys + 31) / 32 * 32;
+    int64_t first = a->window > 0 ? TM_MAX(0, (int64_t)a->pos0 - a->window + 1) : 0;
+    tile_job j = {.a = a, .first = first / 32 * 32};
+    j.kt = a->tiles;
+    j.vt = j.kt + (uint64_t)n32 * (uint64_t)a->head_dim * 2;
+    for (j.kvh = 0; j.kvh < a->n_head_kv; j.kvh++) {
+        /* the last chunk's positions past n_keys: zeros (their weights are 0, 0 x garbage
+         * need not be) */
+        int64_t kc = n_keys / 16 * 16, vc = n_keys / 32 * 32;
+        memset(j.kt + kc * a->head_dim * 2, 0, (size_t)((n32 - kc) * a->head_dim * 2));
+        memset(j.vt + vc * a->head_dim_v * 2, 0, (size_t)((n32 - vc) * a->head_dim_v * 2));
+        tm_pool_run(pool, kv_tiles_task, &j);
+        tm_pool_run(pool, tile_attn_task, &j);
+    }
+}
+
 void tm_attention(tm_pool *pool, const tm_attn_args *a)
 {
+    int64_t n_keys = a->pos0 + a->n_tokens;
+    if (a->tile_fn && a->tiles && a->n_tokens >= 16 &&
+        tm_attention_tiles_fit(a->head_dim, a->head_dim_v) &&
+        tm_attn_kv_tiles_bytes(n_keys, a->head_dim, a->head_dim_v) <= a->tiles_bytes) {
+        attention_on_tiles(pool, a);
+        return;
+    }
     attn_job job = {a};
     tm_pool_run(pool, attn_task, &job);
 }

@@ -36,6 +36,9 @@ struct tm_net_state {
     float *rope_cs_swa;      /* the same for sliding-window layers (their own base and scale) */
     int32_t *pos;            /* [n_batch] */
     float *scores;           /* [n_threads][group * (n_ctx + 1)] */
+    void *attn_tiles;        /* one kv head's keys and values as tiles (prompts, AMX) */
+    uint8_t *tile_scratch;   /* [n_threads][TM_ATTN_TILE_SCRATCH] */
+    uint64_t attn_tiles_bytes;
     tm_matmul_scratch mm;
     uint64_t allocated; /* bytes, added up at each allocation */
 };
@@ -49,8 +52,9 @@ typedef struct state_plan {
     uint64_t x, h, q, k, v, att, gate, up;                                   /* activations */
     uint64_t router, moe_in, moe_out, route_w, exp_w, route_ids, exp_tokens; /* experts only */
     uint64_t rope_cs, rope_cs_swa, pos, scores;
-    int64_t mm_cols;          /* the widest matrix input */
-    uint64_t mm_act, mm_rows; /* tm_matmul_scratch_bytes */
+    uint64_t attn_tiles, tile_scratch; /* 0 where the head dims do not suit tiles */
+    int64_t mm_cols;                   /* the widest matrix input */
+    uint64_t mm_act, mm_rows;          /* tm_matmul_scratch_bytes */
 } state_plan;
 
 static tm_status plan_state(const tm_hparams *hp, int32_t n_ctx, int32_t n_batch, int n_threads,
@@ -85,6 +89,12 @@ static tm_status plan_state(const tm_hparams *hp, int32_t n_ctx, int32_t n_batch
     /* one row of scores per thread: a group of query heads over every position */
     p->scores = (uint64_t)n_threads * (uint64_t)(hp->n_head / hp->n_head_kv) *
                 (uint64_t)(n_ctx + 1) * (uint64_t)f;
+    /* tiles for prompt attention, on every machine: whether the kernels use them is not the
+     * plan's to know, and on machines without tiles the pages are never touched */
+    if (tm_attention_tiles_fit(hp->head_dim, hp->head_dim_v)) {
+        p->attn_tiles = tm_attn_kv_tiles_bytes(n_ctx, hp->head_dim, hp->head_dim_v);
+        p->tile_scratch = (uint64_t)n_threads * TM_ATTN_TILE_SCRATCH;
+    }
     p->mm_cols = TM_MAX(TM_MAX(hp->n_embd, p->ff_width), p->o_width);
     if (!tm_matmul_scratch_bytes(nb, p->mm_cols, n_threads, &p->mm_act, &p->mm_rows))
         return tm_fail(err, TM_E_LIMIT, "matmul scratch for %lld tokens x %lld columns",
@@ -96,7 +106,8 @@ static uint64_t plan_scratch_bytes(const state_plan *p)
 {
     return p->x + p->h + p->q + p->k + p->v + p->att + p->gate + p->up + p->router + p->moe_in +
            p->moe_out + p->route_w + p->exp_w + p->route_ids + p->exp_tokens + p->rope_cs +
-           p->rope_cs_swa + p->pos + p->scores + p->mm_act + p->mm_rows;
+           p->rope_cs_swa + p->pos + p->scores + p->attn_tiles + p->tile_scratch + p->mm_act +
+           p->mm_rows;
 }
 
 tm_status tm_net_state_estimate(const tm_hparams *hp, int32_t n_ctx, int32_t n_batch, int n_threads,
@@ -132,10 +143,11 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    void *bufs[] = {st->x,           st->h,      st->q,         st->k,         st->v,
-                    st->att,         st->gate,   st->up,        st->rope_cs,   st->scores,
-                    st->rope_cs_swa, st->router, st->moe_in,    st->moe_out,   st->route_w,
-                    st->exp_w,       st->pos,    st->route_ids, st->exp_tokens};
+    void *bufs[] = {st->x,           st->h,      st->q,         st->k,          st->v,
+                    st->att,         st->gate,   st->up,        st->rope_cs,    st->scores,
+                    st->rope_cs_swa, st->router, st->moe_in,    st->moe_out,    st->route_w,
+                    st->exp_w,       st->pos,    st->route_ids, st->exp_tokens, st->attn_tiles,
+                    st->tile_scratch};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
     tm_matmul_scratch_fini(&st->mm);
@@ -187,6 +199,11 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->rope_cs_swa = alloc_counted(p.rope_cs_swa, scratch, &ok);
     st->pos = alloc_counted(p.pos, scratch, &ok);
     st->scores = alloc_counted(p.scores, scratch, &ok);
+    if (p.attn_tiles) {
+        st->attn_tiles = alloc_counted(p.attn_tiles, scratch, &ok);
+        st->tile_scratch = alloc_counted(p.tile_scratch, scratch, &ok);
+        st->attn_tiles_bytes = p.attn_tiles;
+    }
     if (!ok) {
         tm_net_state_free(st);
         return tm_fail(err, TM_E_NOMEM, "buffers for %d positions", n_ctx);
@@ -351,6 +368,11 @@ static void store_rows(tm_net_state *st, tm_kv_store *kv, const int32_t *blocks,
     tm_pool_for(st->pool, n, 2, store_range, &j);
 }
 
+static bool quantized_weights(uint32_t type)
+{
+    return type != TM_DTYPE_F32 && type != TM_DTYPE_F16 && type != TM_DTYPE_BF16;
+}
+
 static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *blocks,
                             const tm_layer *l, int32_t il, int32_t n, int32_t pos0)
 {
@@ -402,6 +424,17 @@ static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *bl
         .window = l->swa ? hp->n_swa : 0,
         .scores = st->scores,
         .scores_per_thread = (int64_t)(hp->n_head / hp->n_head_kv) * (st->n_ctx + 1),
+        .kv_tiles_fn = kern->attn_kv_tiles,
+        .tile_fn = kern->attn_tile,
+        .k_type = kv->type_k,
+        .v_type = kv->type_v,
+        /* BF16 scores and weights: only where the weights are quantized, whose own error is
+         * well above it (docs/design.md); float models and the exact float-activations mode
+         * keep float attention */
+        .tiles =
+            quantized_weights(l->wq.type) && !st->params.float_activations ? st->attn_tiles : NULL,
+        .tiles_bytes = st->attn_tiles_bytes,
+        .tile_scratch = st->tile_scratch,
     };
     tm_attention(st->pool, &a);
     matmul(st, &l->wo, st->att, n, st->h);

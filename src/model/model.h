@@ -213,7 +213,18 @@ typedef struct tm_attn_args {
     int32_t window;            /* a query sees the window latest positions; 0: all */
     float *scores;             /* scratch [n_threads][scores_per_thread] */
     int64_t scores_per_thread; /* >= (n_head / n_head_kv) * (pos0 + n_tokens + 1) */
+    /* prompts on tiles (AMX), when the kernels have them and the head dims suit them:
+     * NULL tile_fn or tiles: the rows above serve every batch */
+    tm_attn_kv_tiles_fn kv_tiles_fn;
+    tm_attn_tile_fn tile_fn;
+    uint32_t k_type, v_type; /* the cache rows' types */
+    void *tiles;             /* one kv head's key and value tiles for every position */
+    uint64_t tiles_bytes;
+    uint8_t *tile_scratch; /* [n_threads][TM_ATTN_TILE_SCRATCH] */
 } tm_attn_args;
+
+/* Whether prompts of heads of these dims can attend on tiles. */
+bool tm_attention_tiles_fit(int32_t head_dim, int32_t head_dim_v);
 
 void tm_attention(tm_pool *pool, const tm_attn_args *a);
 

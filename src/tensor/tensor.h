@@ -203,6 +203,41 @@ typedef void (*tm_attn_values_fn)(int64_t n, int64_t dim, const void *v, int64_t
  * place; returns their sum (the caller divides). */
 typedef float (*tm_exp_sum_fn)(float *x, int64_t n, float scale);
 float tm_exp_sum_ref(float *x, int64_t n, float scale);
+/* Prompt attention on tiles (AMX; kernels/amx_attn.h). The keys and values of one kv head are
+ * first put into BF16 tiles, position by position (tm_attn_kv_tiles_fn: positions pos ..
+ * pos + n - 1, rows k_stride / v_stride bytes apart, of any cache type; tiles of positions
+ * past the last written must be zeros), then 16 queries at a time of each head of the group
+ * attend to them (tm_attn_tile_fn). Head dims: multiples of 32 (keys) and 16 (values), at most
+ * TM_ATTN_TILE_DIM_MAX. Key tiles: 16 positions x head_dim, head_dim / 32 KiB per 16
+ * positions; value tiles: 32 positions x head_dim_v, head_dim_v / 16 KiB per 32 positions. */
+#define TM_ATTN_TILE_DIM_MAX 256
+#define TM_ATTN_TILE_SCRATCH (48u << 10) /* per thread */
+typedef void (*tm_attn_kv_tiles_fn)(uint32_t k_type, uint32_t v_type, const void *k_rows,
+                                    uint64_t k_stride, const void *v_rows, uint64_t v_stride,
+                                    int64_t n, int64_t pos, int64_t head_dim, int64_t head_dim_v,
+                                    void *kt, void *vt);
+typedef struct tm_attn_tile_args {
+    const float *q; /* n_q (<= 16) query rows of head_dim, q_stride floats apart */
+    int64_t q_stride;
+    int n_q;
+    int64_t pos;    /* query i is at position pos + i and sees keys lo .. pos + i, */
+    int32_t window; /* lo = pos + i - window + 1 (0 when window is 0) */
+    float scale;    /* multiplies q.k; then softcap tanh(s / softcap) when softcap > 0 */
+    float softcap;
+    const void *kt, *vt; /* the kv head's tiles */
+    int64_t head_dim, head_dim_v;
+    float *out; /* n_q rows of head_dim_v, out_stride floats apart */
+    int64_t out_stride;
+    void *scratch; /* TM_ATTN_TILE_SCRATCH bytes of the calling thread's */
+} tm_attn_tile_args;
+typedef void (*tm_attn_tile_fn)(const tm_attn_tile_args *a);
+/* Bytes of a kv head's key and value tiles for n positions. */
+static inline uint64_t tm_attn_kv_tiles_bytes(int64_t n, int64_t head_dim, int64_t head_dim_v)
+{
+    uint64_t n32 = (uint64_t)(n + 31) / 32 * 32;
+    return n32 * (uint64_t)(head_dim + head_dim_v) * 2;
+}
+
 /* Gated activations of feed-forward blocks: gate[i] = act(gate[i]) * up[i] (act.c). */
 typedef void (*tm_glu_fn)(float *gate, const float *up, int64_t n);
 void tm_silu_mul_ref(float *gate, const float *up, int64_t n); /* SwiGLU */
@@ -308,6 +343,8 @@ typedef struct tm_kernels {
     tm_gemm_x16_fn gemm_x16[TM_DTYPE_COUNT];   /* by weight type, on packed groups; NULL: none */
     tm_gemm_bf16_fn gemm_bf16[TM_DTYPE_COUNT]; /* the same on BF16 activations; NULL: none */
     tm_bf16_act_row_fn bf16_act_row;           /* the activations of gemm_bf16 */
+    tm_attn_kv_tiles_fn attn_kv_tiles;         /* prompt attention on tiles; NULL: none */
+    tm_attn_tile_fn attn_tile;
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",

@@ -292,6 +292,122 @@ static int check_gemm_bf16(const char *name, const tm_kernels *k, const tm_kerne
     return checks;
 }
 
+/* Prompt attention on tiles against float attention over the same F16 (or F32) rows: keys and
+ * values put into tiles in runs of 7 positions (runs cut where cache blocks would), queries
+ * in tiles of 16 with tails, causal masks, a sliding window and a soft-cap. Scores, weights
+ * and values are rounded to BF16 (8 bits): the tolerance is 2^-6 of the largest |value|; a
+ * key wrongly seen or hidden moves an output by far more (scores are spread over +-2). */
+static int check_attn_tiles(const char *name, const tm_kernels *k, tm_rng *rng)
+{
+    if (!k->attn_tile)
+        return 0;
+    static const int64_t dims[][2] = {{64, 64}, {128, 128}, {96, 80}};
+    int checks = 0;
+    for (size_t di = 0; di < TM_ARRAY_LEN(dims); di++)
+        for (int cache = 0; cache < 2; cache++)
+            for (int mode = 0; mode < 3; mode++) {
+                int64_t D = dims[di][0], Dv = dims[di][1], n_keys = 100, pos0 = 60;
+                int64_t n_q = n_keys - pos0; /* queries at positions 60..99 */
+                int32_t window = mode == 1 ? 23 : 0;
+                float softcap = mode == 2 ? 2.5f : 0.0f, scale = 1.0f / sqrtf((float)D);
+                uint32_t type = cache ? TM_DTYPE_F32 : TM_DTYPE_F16;
+                uint64_t kb = (uint64_t)(cache ? 4 : 2) * (uint64_t)D,
+                         vb = (uint64_t)(cache ? 4 : 2) * (uint64_t)Dv;
+                float *kf = tm_malloc((size_t)(n_keys * D) * 4),
+                      *vf = tm_malloc((size_t)(n_keys * Dv) * 4);
+                float *q = tm_malloc((size_t)(n_q * D) * 4);
+                uint8_t *krows = tm_malloc((size_t)(kb * (uint64_t)n_keys)),
+                        *vrows = tm_malloc((size_t)(vb * (uint64_t)n_keys));
+                fill(rng, kf, n_keys * D, 1.0f);
+                fill(rng, vf, n_keys * Dv, 1.0f);
+                fill(rng, q, n_q * D, 2.0f);
+                for (int64_t i = 0; i < n_keys * D; i++) {
+                    if (cache)
+                        memcpy(krows + i * 4, &kf[i], 4);
+                    else
+                        ((uint16_t *)krows)[i] = tm_f32_to_f16(kf[i]);
+                    kf[i] = cache ? kf[i] : tm_f16_to_f32(tm_f32_to_f16(kf[i]));
+                }
+                for (int64_t i = 0; i < n_keys * Dv; i++) {
+                    if (cache)
+                        memcpy(vrows + i * 4, &vf[i], 4);
+                    else
+                        ((uint16_t *)vrows)[i] = tm_f32_to_f16(vf[i]);
+                    vf[i] = cache ? vf[i] : tm_f16_to_f32(tm_f32_to_f16(vf[i]));
+                }
+                uint64_t tb = tm_attn_kv_tiles_bytes(n_keys, D, Dv);
+                uint8_t *tiles = tm_aligned_alloc(64, (size_t)tb);
+                memset(tiles, 0, (size_t)tb);
+                uint8_t *kt = tiles, *vt = tiles + (n_keys + 31) / 32 * 32 * D * 2;
+                for (int64_t p = 0; p < n_keys; p += 7) {
+                    int64_t run = TM_MIN(7, n_keys - p);
+                    k->attn_kv_tiles(type, type, krows + (uint64_t)p * kb, kb,
+                                     vrows + (uint64_t)p * vb, vb, run, p, D, Dv, kt, vt);
+                }
+                void *scratch = tm_aligned_alloc(64, TM_ATTN_TILE_SCRATCH);
+                float *out = tm_malloc((size_t)(n_q * Dv) * 4);
+                for (int64_t t0 = 0; t0 < n_q; t0 += 16) {
+                    tm_attn_tile_args ta = {.q = q + t0 * D,
+                                            .q_stride = D,
+                                            .n_q = (int)TM_MIN(16, n_q - t0),
+                                            .pos = pos0 + t0,
+                                            .window = window,
+                                            .scale = scale,
+                                            .softcap = softcap,
+                                            .kt = kt,
+                                            .vt = vt,
+                                            .head_dim = D,
+                                            .head_dim_v = Dv,
+                                            .out = out + t0 * Dv,
+                                            .out_stride = Dv,
+                                            .scratch = scratch};
+                    k->attn_tile(&ta);
+                }
+                double *w = tm_malloc((size_t)n_keys * sizeof *w);
+                for (int64_t i = 0; i < n_q; i++) {
+                    int64_t pi = pos0 + i, lo = window ? TM_MAX(0, pi - window + 1) : 0;
+                    double mx = -INFINITY, sum = 0;
+                    for (int64_t j = lo; j <= pi; j++) {
+                        double sc = 0;
+                        for (int64_t d = 0; d < D; d++)
+                            sc += (double)q[i * D + d] * kf[j * D + d];
+                        sc *= scale;
+                        if (softcap > 0)
+                            sc = softcap * tanh(sc / softcap);
+                        w[j] = sc;
+                        mx = fmax(mx, sc);
+                    }
+                    for (int64_t j = lo; j <= pi; j++) {
+                        w[j] = exp(w[j] - mx);
+                        sum += w[j];
+                    }
+                    for (int64_t d = 0; d < Dv; d++) {
+                        double want = 0;
+                        for (int64_t j = lo; j <= pi; j++)
+                            want += w[j] * vf[j * Dv + d];
+                        want /= sum;
+                        float got = out[i * Dv + d];
+                        TM_CHECK_MSG(fabs(got - want) <= 1.0 / 64,
+                                     "%s attention tiles D=%lld Dv=%lld %s mode %d query %lld dim "
+                                     "%lld: %.6g vs %.6g",
+                                     name, (long long)D, (long long)Dv, cache ? "f32" : "f16", mode,
+                                     (long long)i, (long long)d, got, want);
+                        checks++;
+                    }
+                }
+                tm_free(w);
+                tm_free(out);
+                tm_aligned_free(scratch);
+                tm_aligned_free(tiles);
+                tm_free(kf);
+                tm_free(vf);
+                tm_free(q);
+                tm_free(krows);
+                tm_free(vrows);
+            }
+    return checks;
+}
+
 /* The gated activations against the reference's expf and tanhf, over gates from -90 to 90
  * (e^-g overflows float past 88) and lengths with and without a scalar tail: within a few
  * ulps, plus for GELU the reference's rounding of 1 + tanh (an absolute 2^-24 of g u). */
@@ -426,7 +542,8 @@ static void check_table(const char *name)
         tm_free(a);
         tm_free(b);
     }
-    int n_attn = check_attention(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng);
+    int n_attn = check_attention(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng) +
+                 check_attn_tiles(name, &k, &rng);
     int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng);
     fprintf(stderr,
             "  %-6s %d dot checks, %d quantizer checks, %d attention checks, %d gemm checks\n",

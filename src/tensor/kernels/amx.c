@@ -434,8 +434,12 @@ static void amx_bf16_act_row(const float *x, int64_t n_cols, int64_t n_tiles, in
     }
 }
 
+#include "amx_attn.h"
+
 void tm_kernels_init_amx(tm_kernels *k)
 {
+    k->attn_kv_tiles = amx_attn_kv_tiles;
+    k->attn_tile = amx_attn_tile;
     k->gemm_bf16[TM_DTYPE_Q4_0] = amx_gemm_q4_0;
     k->gemm_bf16[TM_DTYPE_Q8_0] = amx_gemm_q8_0;
     k->gemm_bf16[TM_DTYPE_Q4_K] = amx_gemm_q4_k;
