@@ -92,3 +92,13 @@ void tm_mmap_prefetch(tm_mmap *m)
     if (m->size)
         madvise(m->data, (size_t)m->size, MADV_WILLNEED);
 }
+
+void tm_mem_advise_huge(void *p, uint64_t n_bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, (size_t)n_bytes, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n_bytes;
+#endif
+}

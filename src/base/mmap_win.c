@@ -85,3 +85,10 @@ void tm_mmap_prefetch(tm_mmap *m)
 {
     (void)m;
 }
+
+void tm_mem_advise_huge(void *p, uint64_t n_bytes)
+{
+    /* large pages on Windows need a privilege most users lack: ordinary pages */
+    (void)p;
+    (void)n_bytes;
+}

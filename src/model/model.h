@@ -90,8 +90,7 @@ typedef struct tm_net {
     tm_layer *layers;         /* [n_layer] */
     uint64_t n_params;
     uint64_t weight_bytes;
-    void **packed; /* buffers of the matrices tm_net_pack rewrote; owned */
-    int32_t n_packed;
+    void *packed; /* the arena of the matrices tm_net_pack rewrote; owned */
     uint64_t packed_bytes;
 } tm_net;
 

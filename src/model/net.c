@@ -47,8 +47,6 @@ void tm_net_free(tm_net *net)
     for (int32_t il = 0; net->layers && il < net->hp.n_layer; il++)
         tm_free(net->layers[il].exp_gate); /* one block holds the three expert arrays */
     tm_free(net->layers);
-    for (int32_t i = 0; i < net->n_packed; i++)
-        tm_aligned_free(net->packed[i]);
-    tm_free(net->packed);
+    tm_aligned_free(net->packed);
     tm_free(net);
 }

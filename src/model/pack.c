@@ -11,7 +11,8 @@ typedef struct pack_ctx {
     tm_net *net;
     const tm_kernels *k;
     tm_mmap *map;
-    int32_t cap;
+    uint8_t *arena; /* NULL while counting */
+    uint64_t used;  /* bytes of the arena given out (or counted) so far */
 } pack_ctx;
 
 static bool packable(const pack_ctx *c, const tm_mat *m)
@@ -20,24 +21,17 @@ static bool packable(const pack_ctx *c, const tm_mat *m)
            m->n_rows % TM_PACK_ROWS == 0 && m->n_cols % 32 == 0;
 }
 
-static tm_status pack_mat(pack_ctx *c, tm_mat *m, tm_err *err)
+/* Counting (no arena yet): adds the matrix's bytes. Packing: rewrites it into the arena and
+ * releases its pages of the mapping. */
+static void pack_mat(pack_ctx *c, tm_mat *m)
 {
     if (!packable(c, m))
-        return TM_OK;
-    tm_net *net = c->net;
-    if (net->n_packed == c->cap) {
-        int32_t cap = c->cap ? 2 * c->cap : 64;
-        void **p = tm_realloc(net->packed, (size_t)cap * sizeof *p);
-        if (!p)
-            return tm_fail(err, TM_E_NOMEM, "packed matrix list");
-        net->packed = p;
-        c->cap = cap;
-    }
+        return;
     uint64_t bytes = m->row_bytes * (uint64_t)m->n_rows;
-    uint8_t *buf = tm_aligned_alloc(64, (size_t)bytes);
+    uint8_t *buf = c->arena ? c->arena + c->used : NULL;
+    c->used += tm_align_up_u64(bytes, 64);
     if (!buf)
-        return tm_fail(err, TM_E_NOMEM, "packing a matrix of %llu bytes",
-                       (unsigned long long)bytes);
+        return;
     uint64_t group_bytes = m->row_bytes * TM_PACK_ROWS;
     for (int64_t r = 0; r < m->n_rows; r += TM_PACK_ROWS)
         tm_pack_group(m->type, (const uint8_t *)m->data + (uint64_t)r * m->row_bytes, m->n_cols,
@@ -48,30 +42,47 @@ static tm_status pack_mat(pack_ctx *c, tm_mat *m, tm_err *err)
         if (p >= base && p + bytes <= base + tm_mmap_size(c->map))
             tm_mmap_release(c->map, (uint64_t)(p - base), bytes);
     }
-    net->packed[net->n_packed++] = buf;
-    net->packed_bytes += bytes;
+    c->net->packed_bytes += bytes;
     m->data = buf;
     m->packed = true;
-    return TM_OK;
+}
+
+static void pack_all(pack_ctx *c)
+{
+    tm_net *net = c->net;
+    for (int32_t il = 0; il < net->hp.n_layer; il++) {
+        tm_layer *l = &net->layers[il];
+        tm_mat *mats[] = {&l->wq,   &l->wk,     &l->wv,      &l->wo,    &l->w_gate,
+                          &l->w_up, &l->w_down, &l->sh_gate, &l->sh_up, &l->sh_down};
+        for (size_t i = 0; i < TM_ARRAY_LEN(mats); i++)
+            pack_mat(c, mats[i]);
+        for (int32_t e = 0; l->exp_gate && e < net->hp.n_expert; e++) {
+            pack_mat(c, &l->exp_gate[e]);
+            pack_mat(c, &l->exp_up[e]);
+            pack_mat(c, &l->exp_down[e]);
+        }
+    }
+    /* a separate output matrix (not the token embeddings, looked up by row) */
+    if (net->output.data != net->token_embd.data)
+        pack_mat(c, &net->output);
 }
 
 tm_status tm_net_pack(tm_net *net, const tm_kernels *kernels, tm_mmap *map, tm_err *err)
 {
-    pack_ctx c = {net, kernels, map, 0};
-    tm_status st = TM_OK;
-    for (int32_t il = 0; st == TM_OK && il < net->hp.n_layer; il++) {
-        tm_layer *l = &net->layers[il];
-        tm_mat *mats[] = {&l->wq,   &l->wk,     &l->wv,      &l->wo,    &l->w_gate,
-                          &l->w_up, &l->w_down, &l->sh_gate, &l->sh_up, &l->sh_down};
-        for (size_t i = 0; st == TM_OK && i < TM_ARRAY_LEN(mats); i++)
-            st = pack_mat(&c, mats[i], err);
-        for (int32_t e = 0; st == TM_OK && l->exp_gate && e < net->hp.n_expert; e++) {
-            st = pack_mat(&c, &l->exp_gate[e], err);
-            if (st == TM_OK)
-                st = pack_mat(&c, &l->exp_up[e], err);
-            if (st == TM_OK)
-                st = pack_mat(&c, &l->exp_down[e], err);
-        }
-    }
-    return st;
+    pack_ctx c = {net, kernels, map, NULL, 0};
+    pack_all(&c); /* count */
+    if (c.used == 0)
+        return TM_OK;
+    /* one arena on huge pages: decode streams all of it for every token */
+    uint64_t bytes = tm_align_up_u64(c.used, TM_HUGE_PAGE_BYTES);
+    uint8_t *arena = bytes <= SIZE_MAX ? tm_aligned_alloc(TM_HUGE_PAGE_BYTES, (size_t)bytes) : NULL;
+    if (!arena)
+        return tm_fail(err, TM_E_NOMEM, "packing %llu bytes of weights",
+                       (unsigned long long)c.used);
+    tm_mem_advise_huge(arena, bytes);
+    net->packed = arena;
+    c.arena = arena;
+    c.used = 0;
+    pack_all(&c);
+    return TM_OK;
 }

@@ -7,6 +7,7 @@
  * to whole tiles so two threads never write the same cache line of y for one token. */
 #include "tensor.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define ROW_TILE        16
@@ -23,6 +24,8 @@ typedef struct matmul_job {
     tm_dtype act_type;
     uint64_t act_row_bytes;
     tm_matmul_scratch *s;
+    atomic_llong next_row; /* decode: the first row no thread has taken yet */
+    int64_t chunk_rows;
 } matmul_job;
 
 /* packed weights: GEMM activation rows (pack.c), then 16-row groups through the GEMM */
@@ -36,6 +39,31 @@ static void pack_act_task(void *arg, int ith, int nth)
 }
 
 static void band(int64_t n_rows, int ith, int nth, int64_t *r0, int64_t *r1);
+
+/* A decode step (a token or two) is memory-bound: threads take chunks of rows as they finish
+ * the last, so a thread slowed by anything still finishes with the others; each chunk is a
+ * contiguous stretch for the prefetchers. */
+#define DECODE_TOKENS 4
+
+static void gemm_decode_task(void *arg, int ith, int nth)
+{
+    matmul_job *job = arg;
+    const tm_mat *w = job->w;
+    tm_gemm_x16_fn gemm = job->k->gemm_x16[w->type];
+    const uint8_t *act = job->s->act;
+    (void)ith;
+    (void)nth;
+    for (;;) {
+        int64_t r0 =
+            atomic_fetch_add_explicit(&job->next_row, job->chunk_rows, memory_order_relaxed);
+        if (r0 >= w->n_rows)
+            return;
+        int64_t r1 = TM_MIN(r0 + job->chunk_rows, w->n_rows);
+        for (int64_t r = r0; r < r1; r += TM_PACK_ROWS)
+            gemm(w->n_cols, (const uint8_t *)w->data + r * w->row_bytes, act, job->act_row_bytes,
+                 job->n_tokens, job->y + r, job->y_stride);
+    }
+}
 
 static void gemm_task(void *arg, int ith, int nth)
 {
@@ -226,7 +254,15 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
             convert_input(pool, &job, quantize_task, ACT_TYPE + TM_DTYPE_Q8_K, same_input);
         else
             convert_input(pool, &job, pack_act_task, ACT_PACK, same_input);
-        tm_pool_run(pool, gemm_task, &job);
+        if (n_tokens <= DECODE_TOKENS) {
+            /* about eight chunks per thread, whole groups each */
+            int64_t per = w->n_rows / (8 * (int64_t)tm_pool_size(pool));
+            job.chunk_rows = TM_MAX(TM_PACK_ROWS, per / TM_PACK_ROWS * TM_PACK_ROWS);
+            atomic_init(&job.next_row, 0);
+            tm_pool_run(pool, gemm_decode_task, &job);
+        } else {
+            tm_pool_run(pool, gemm_task, &job);
+        }
         return;
     }
     bool ok = tm_dtype_row_bytes(tr->act_type, w->n_cols, &job.act_row_bytes);
