@@ -117,7 +117,7 @@ tm_kv_cache_params tm_session_cache_params(const tm_session_params *resolved);
 /* ---- saved sequences (kv_file.c) --------------------------------------------------------- */
 
 #define TM_KV_FILE_HEADER_BYTES 76
-#define TM_KV_FILE_VERSION      1
+#define TM_KV_FILE_VERSION      2
 #define TM_KV_FILE_MAX_TOKENS   (1u << 24)
 
 typedef struct tm_kv_file_header {

@@ -6,7 +6,8 @@
  *     fingerprint (tm_model_fingerprint), u32 key type, u32 value type (GGUF type numbers),
  *     u32 layers, u64 bytes of a key row, u64 bytes of a value row, u32 positions n
  *   n i32 token ids
- *   per layer: n key rows, then n value rows (the cache's own encoding, no conversion)
+ *   per layer: for each kv head, its n key rows; then the same for the values (the
+ *     cache's own encoding, no conversion)
  *   SHA-256 of everything before it
  * A file is checked before it is believed: its header against the session (same model,
  * types and row sizes; n within the context), its size against the header, its token ids
@@ -124,22 +125,26 @@ static tm_kv_file_header session_header(const tm_session *s, int32_t n_tokens)
 }
 
 /* Reads (write false) or writes the rows of positions 0 .. n - 1 of one layer's keys
- * (keys true) or values, block by block, feeding the checksum. */
+ * (keys true) or values, kv head by kv head and block by block within a head (the store's
+ * slabs), feeding the checksum. */
 static bool rows_io(FILE *f, tm_sha256 *sum, const tm_session *s, int32_t layer, bool keys,
                     int32_t n, bool write)
 {
     const tm_kv_store *kv = tm_kv_cache_store(s->cache);
-    uint64_t row = keys ? kv->k_row_bytes : kv->v_row_bytes;
-    for (int32_t pos = 0; pos < n;) {
-        int32_t j = pos / kv->block_tokens, run = TM_MIN(n - pos, kv->block_tokens);
-        int32_t b = s->seq.blocks[j];
-        char *p = keys ? tm_kv_store_k(kv, layer, b) : tm_kv_store_v(kv, layer, b);
-        size_t bytes = (size_t)(row * (uint64_t)run);
-        if (write ? fwrite(p, 1, bytes, f) != bytes : fread(p, 1, bytes, f) != bytes)
-            return false;
-        tm_sha256_update(sum, p, bytes);
-        pos += run;
-    }
+    uint64_t head = keys ? kv->k_head_bytes : kv->v_head_bytes;
+    int32_t n_head = (int32_t)(kv->k_row_bytes / kv->k_head_bytes);
+    for (int32_t h = 0; h < n_head; h++)
+        for (int32_t pos = 0; pos < n;) {
+            int32_t j = pos / kv->block_tokens, run = TM_MIN(n - pos, kv->block_tokens);
+            int32_t b = s->seq.blocks[j];
+            char *p =
+                keys ? tm_kv_store_k_at(kv, layer, b, 0, h) : tm_kv_store_v_at(kv, layer, b, 0, h);
+            size_t bytes = (size_t)(head * (uint64_t)run);
+            if (write ? fwrite(p, 1, bytes, f) != bytes : fread(p, 1, bytes, f) != bytes)
+                return false;
+            tm_sha256_update(sum, p, bytes);
+            pos += run;
+        }
     return true;
 }
 

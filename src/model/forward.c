@@ -352,12 +352,16 @@ static void store_range(void *ctx, int64_t t0, int64_t t1)
     const store_job *j = ctx;
     tm_kv_store *kv = j->kv;
     int32_t bt = kv->block_tokens;
+    int32_t n_head = (int32_t)(kv->k_row_bytes / kv->k_head_bytes);
+    int64_t hk = kv->k_width / n_head, hv = kv->v_width / n_head;
     for (int64_t t = t0; t < t1; t++) {
         int32_t pos = j->pos0 + (int32_t)t, row = pos % bt, b = j->blocks[pos / bt];
-        to_cache(j->kern, kv->type_k, j->k + t * kv->k_width,
-                 tm_kv_store_k(kv, j->il, b) + (uint64_t)row * kv->k_row_bytes, kv->k_width);
-        to_cache(j->kern, kv->type_v, j->v + t * kv->v_width,
-                 tm_kv_store_v(kv, j->il, b) + (uint64_t)row * kv->v_row_bytes, kv->v_width);
+        for (int32_t h = 0; h < n_head; h++) { /* each kv head to its slab */
+            to_cache(j->kern, kv->type_k, j->k + t * kv->k_width + h * hk,
+                     tm_kv_store_k_at(kv, j->il, b, row, h), hk);
+            to_cache(j->kern, kv->type_v, j->v + t * kv->v_width + h * hv,
+                     tm_kv_store_v_at(kv, j->il, b, row, h), hv);
+        }
     }
 }
 
@@ -400,12 +404,12 @@ static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *bl
         .v_base = tm_kv_store_v(kv, il, 0),
         .k_block_bytes = kv->k_block_bytes,
         .v_block_bytes = kv->v_block_bytes,
-        .k_row_bytes = kv->k_row_bytes,
-        .v_row_bytes = kv->v_row_bytes,
-        .k_head_bytes = kv->k_head_bytes,
-        .v_head_bytes = kv->v_head_bytes,
-        .kv_stride = kv->k_width,
-        .v_stride = kv->v_width,
+        .k_row_bytes = kv->k_head_bytes, /* a head's positions follow each other */
+        .v_row_bytes = kv->v_head_bytes,
+        .k_head_bytes = kv->k_slab_bytes,
+        .v_head_bytes = kv->v_slab_bytes,
+        .kv_stride = hp->head_dim,
+        .v_stride = hp->head_dim_v,
         .blocks = blocks,
         .block_tokens = kv->block_tokens,
         .scores_fn = kern->attn_scores[kv->type_k],

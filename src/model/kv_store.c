@@ -4,9 +4,10 @@
  * can be reused without copying; which block belongs to whom is the engine's business
  * (engine/kv_cache.c), this file only lays the memory out.
  *
- * Layout: per layer, all blocks of K one after the other, then the same for V; a block
- * holds block_tokens rows of one position each, row = n_head_kv heads of head_dim values of
- * the cache type (whole quantization blocks per head, so a head's offset is exact). */
+ * Layout: per layer, all blocks of K one after the other, then the same for V; a block holds
+ * n_head_kv slabs, one per kv head, of block_tokens rows of head_dim values of the cache type
+ * (whole quantization blocks per head): attention reads one kv head's keys and values, so
+ * they lie together, a stream the prefetchers follow. */
 #include "model.h"
 
 #include <string.h>
@@ -73,6 +74,8 @@ tm_status tm_kv_store_plan(const tm_hparams *hp, uint32_t type_k, uint32_t type_
                        n_blocks, block_tokens, hp->n_layer);
     s.k_head_bytes = k_head;
     s.v_head_bytes = v_head;
+    s.k_slab_bytes = k_head * (uint64_t)block_tokens;
+    s.v_slab_bytes = v_head * (uint64_t)block_tokens;
     s.k_layer_bytes = k_layer;
     s.v_layer_bytes = v_layer;
     *out = s;
@@ -120,14 +123,28 @@ char *tm_kv_store_v(const tm_kv_store *s, int32_t layer, int32_t block)
     return s->v + (uint64_t)layer * s->v_layer_bytes + (uint64_t)block * s->v_block_bytes;
 }
 
+char *tm_kv_store_k_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h)
+{
+    return tm_kv_store_k(s, layer, block) + (uint64_t)h * s->k_slab_bytes +
+           (uint64_t)row * s->k_head_bytes;
+}
+
+char *tm_kv_store_v_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h)
+{
+    return tm_kv_store_v(s, layer, block) + (uint64_t)h * s->v_slab_bytes +
+           (uint64_t)row * s->v_head_bytes;
+}
+
 void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos)
 {
     if (dst == src || n_pos <= 0)
         return;
-    for (int32_t il = 0; il < s->n_layer; il++) {
-        memcpy(tm_kv_store_k(s, il, dst), tm_kv_store_k(s, il, src),
-               (size_t)(s->k_row_bytes * (uint64_t)n_pos));
-        memcpy(tm_kv_store_v(s, il, dst), tm_kv_store_v(s, il, src),
-               (size_t)(s->v_row_bytes * (uint64_t)n_pos));
-    }
+    int32_t n_head = (int32_t)(s->k_row_bytes / s->k_head_bytes);
+    for (int32_t il = 0; il < s->n_layer; il++)
+        for (int32_t h = 0; h < n_head; h++) {
+            memcpy(tm_kv_store_k_at(s, il, dst, 0, h), tm_kv_store_k_at(s, il, src, 0, h),
+                   (size_t)(s->k_head_bytes * (uint64_t)n_pos));
+            memcpy(tm_kv_store_v_at(s, il, dst, 0, h), tm_kv_store_v_at(s, il, src, 0, h),
+                   (size_t)(s->v_head_bytes * (uint64_t)n_pos));
+        }
 }

@@ -119,12 +119,15 @@ typedef struct tm_kv_store {
     uint32_t type_k, type_v; /* tm_dtype: F32, F16, Q8_0 or Q4_0 */
     int32_t n_layer, block_tokens, n_blocks;
     int64_t k_width, v_width;              /* elements per position: n_head_kv x head dim */
-    uint64_t k_row_bytes, v_row_bytes;     /* bytes per position */
-    uint64_t k_head_bytes, v_head_bytes;   /* bytes of one head of a row */
+    uint64_t k_row_bytes, v_row_bytes;     /* bytes per position, all heads */
+    uint64_t k_head_bytes, v_head_bytes;   /* bytes of one head of one position */
+    uint64_t k_slab_bytes, v_slab_bytes;   /* one head's block_tokens positions */
     uint64_t k_block_bytes, v_block_bytes; /* bytes of one block of one layer */
     uint64_t k_layer_bytes, v_layer_bytes; /* all blocks of one layer */
     uint64_t bytes;                        /* the whole store */
-    char *k, *v; /* [n_layer][n_blocks][block_tokens][row]; NULL in a plan */
+    /* [n_layer][n_blocks][n_head_kv][block_tokens][head]: a kv head's positions lie together,
+     * so attention streams each head's keys and values; NULL in a plan */
+    char *k, *v;
 } tm_kv_store;
 
 /* The sizes of a store, without allocating it. Types other than the four, heads that are not
@@ -135,8 +138,11 @@ tm_status tm_kv_store_create(const tm_hparams *hp, uint32_t type_k, uint32_t typ
                              int32_t block_tokens, int32_t n_blocks, tm_kv_store **out,
                              tm_err *err);
 void tm_kv_store_free(tm_kv_store *s);
-char *tm_kv_store_k(const tm_kv_store *s, int32_t layer, int32_t block); /* the block's row 0 */
+char *tm_kv_store_k(const tm_kv_store *s, int32_t layer, int32_t block); /* the block's start */
 char *tm_kv_store_v(const tm_kv_store *s, int32_t layer, int32_t block);
+/* Head h of row `row` of a block: keys and values. */
+char *tm_kv_store_k_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h);
+char *tm_kv_store_v_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h);
 /* Copies the first n_pos rows of block src to block dst in every layer (copy-on-write). */
 void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos);
 
@@ -196,9 +202,9 @@ typedef struct tm_attn_args {
     int64_t q_stride;
     const char *k_base, *v_base;           /* the layer's block 0 in the store */
     uint64_t k_block_bytes, v_block_bytes; /* one block of the layer */
-    uint64_t k_row_bytes, v_row_bytes;     /* one position */
-    uint64_t k_head_bytes, v_head_bytes;   /* one head of a position */
-    int64_t kv_stride, v_stride;           /* elements per position, for the kernels */
+    uint64_t k_row_bytes, v_row_bytes;     /* from one position of a head to the next */
+    uint64_t k_head_bytes, v_head_bytes;   /* from one kv head to the next in a block */
+    int64_t kv_stride, v_stride;           /* the same first stride in elements, for kernels */
     const int32_t *blocks;                 /* the sequence's block table */
     int32_t block_tokens;
     tm_attn_scores_fn scores_fn;
