@@ -143,11 +143,10 @@ void tm_net_state_free(tm_net_state *st)
 {
     if (!st)
         return;
-    void *bufs[] = {st->x,           st->h,      st->q,         st->k,          st->v,
-                    st->att,         st->gate,   st->up,        st->rope_cs,    st->scores,
-                    st->rope_cs_swa, st->router, st->moe_in,    st->moe_out,    st->route_w,
-                    st->exp_w,       st->pos,    st->route_ids, st->exp_tokens, st->attn_tiles,
-                    st->tile_scratch};
+    void *bufs[] = {st->x,      st->h,         st->q,          st->k,          st->v,
+                    st->att,    st->gate,      st->rope_cs,    st->scores,     st->rope_cs_swa,
+                    st->router, st->moe_in,    st->moe_out,    st->route_w,    st->exp_w,
+                    st->pos,    st->route_ids, st->exp_tokens, st->attn_tiles, st->tile_scratch};
     for (size_t i = 0; i < TM_ARRAY_LEN(bufs); i++)
         tm_aligned_free(bufs[i]);
     tm_matmul_scratch_fini(&st->mm);
@@ -184,8 +183,9 @@ tm_status tm_net_state_create(const tm_net *net, const tm_net_params *params, in
     st->k = alloc_counted(p.k, scratch, &ok);
     st->v = alloc_counted(p.v, scratch, &ok);
     st->att = alloc_counted(p.att, scratch, &ok);
-    st->gate = alloc_counted(p.gate, scratch, &ok);
-    st->up = alloc_counted(p.up, scratch, &ok);
+    /* gate and up in one buffer: a fused product writes [n][2 x ff_width] across both */
+    st->gate = alloc_counted(p.gate + p.up, scratch, &ok);
+    st->up = st->gate ? st->gate + p.gate / sizeof(float) : NULL;
     if (hp->n_expert > 0) {
         st->router = alloc_counted(p.router, scratch, &ok);
         st->moe_in = alloc_counted(p.moe_in, scratch, &ok);
@@ -510,12 +510,42 @@ static void moe_ffn(tm_net_state *st, const tm_layer *l, int32_t n)
     memcpy(st->h, st->moe_out, (size_t)n * (size_t)d * sizeof(float));
 }
 
+/* The same over a fused gate-and-up matrix (pack.c). Prompts on tiles: one product straight
+ * to the activation tiles of the down product (tm_matmul_glu). Otherwise the fused product
+ * fills [n][2 x ff] across the gate and up buffers, each token's row then compacted in place
+ * to act(gate) * up, token after token (a row never overwrites values still to be read). */
+static void fused_glu_ffn(tm_net_state *st, const tm_layer *l, const float *x, int32_t n, float *y)
+{
+    const tm_kernels *k = st->params.kernels;
+    const tm_mat *gu = &l->w_gate_up, *down = &l->w_down;
+    int64_t ff = gu->n_rows / 2;
+    bool gelu = st->net->hp.ffn_act == TM_FFN_GELU_TANH;
+    if (!st->params.float_activations && tm_matmul_has_glu(k, gu, n) && down->packed &&
+        k->gemm_bf16[down->type]) {
+        tm_matmul_glu(k, st->pool, gu, x, n, gelu ? TM_GLU_GELU : TM_GLU_SILU, st->gate, &st->mm);
+        tm_matmul_tiles(k, st->pool, down, st->gate, n, y, down->n_rows, &st->mm);
+        return;
+    }
+    matmul(st, gu, x, n, st->gate);
+    tm_glu_fn glu = gelu ? k->gelu_mul : k->silu_mul;
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t g = 0; g < ff / 16; g++) {
+            float pair[32];
+            memcpy(pair, st->gate + t * 2 * ff + 32 * g, sizeof pair);
+            glu(pair, pair + 16, 16);
+            memcpy(st->gate + t * ff + 16 * g, pair, 16 * sizeof(float));
+        }
+    matmul(st, down, st->gate, n, y);
+}
+
 static void ffn_block(tm_net_state *st, const tm_layer *l, int32_t n)
 {
     const tm_hparams *hp = &st->net->hp;
     rms_norm(st, st->h, st->x, l->ffn_norm, hp->n_embd, n);
     if (hp->n_expert > 0)
         moe_ffn(st, l, n);
+    else if (l->w_gate_up.data)
+        fused_glu_ffn(st, l, st->h, n, st->h);
     else
         glu_ffn(st, &l->w_gate, &l->w_up, &l->w_down, st->h, n, st->h);
     if (l->ffn_post_norm)

@@ -74,6 +74,9 @@ typedef struct tm_layer {
     const float *ffn_post_norm;           /* [n_embd] on the feed-forward output, or NULL (Gemma) */
     bool swa;                             /* a sliding-window layer */
     tm_mat w_gate, w_up;                  /* n_ff rows of n_embd */
+    /* gate and up packed together (pack.c), groups in pairs (16 gate rows, the same 16 up
+     * rows), for the fused product on tiles; data NULL when not (then gate and up serve) */
+    tm_mat w_gate_up;
     tm_mat w_down;                        /* n_embd rows of n_ff */
     tm_mat router;                        /* n_expert rows of n_embd (MoE) */
     tm_mat *exp_gate, *exp_up, *exp_down; /* [n_expert] slices of the 3-D expert tensors */

@@ -1,8 +1,10 @@
 /* Packing a loaded network's layer matrices for the kernels' GEMM (tensor.h, "packed
  * weights"). Each matrix is rewritten group by group into a buffer of the net's own and its
  * pages of the file mapping are released right after, so the peak memory of loading stays
- * near one copy of the weights. Fused matrices were split into row views at load; each view
- * is packed on its own (views start on whole groups or are left as they are). */
+ * near one copy of the weights. Where the kernels multiply prompts on tiles, a layer's gate
+ * and up matrices become one, in group pairs, for the fused product (tm_matmul_glu). Fused matrices
+ * were split into row views at load; each view is packed on its own (views start on whole groups or
+ * are left as they are). */
 #include "model.h"
 
 #include <string.h>
@@ -21,6 +23,16 @@ static bool packable(const pack_ctx *c, const tm_mat *m)
            m->n_rows % TM_PACK_ROWS == 0 && m->n_cols % 32 == 0;
 }
 
+static void release(pack_ctx *c, const tm_mat *m)
+{
+    if (!c->map)
+        return;
+    const uint8_t *base = tm_mmap_data(c->map), *p = m->data;
+    uint64_t bytes = m->row_bytes * (uint64_t)m->n_rows;
+    if (p >= base && p + bytes <= base + tm_mmap_size(c->map))
+        tm_mmap_release(c->map, (uint64_t)(p - base), bytes);
+}
+
 /* Counting (no arena yet): adds the matrix's bytes. Packing: rewrites it into the arena and
  * releases its pages of the mapping. */
 static void pack_mat(pack_ctx *c, tm_mat *m)
@@ -36,15 +48,42 @@ static void pack_mat(pack_ctx *c, tm_mat *m)
     for (int64_t r = 0; r < m->n_rows; r += TM_PACK_ROWS)
         tm_pack_group(m->type, (const uint8_t *)m->data + (uint64_t)r * m->row_bytes, m->n_cols,
                       buf + (uint64_t)r / TM_PACK_ROWS * group_bytes);
-    if (c->map) {
-        const uint8_t *base = tm_mmap_data(c->map);
-        const uint8_t *p = m->data;
-        if (p >= base && p + bytes <= base + tm_mmap_size(c->map))
-            tm_mmap_release(c->map, (uint64_t)(p - base), bytes);
-    }
+    release(c, m);
     c->net->packed_bytes += bytes;
     m->data = buf;
     m->packed = true;
+}
+
+/* Gate and up as one matrix of group pairs, where the kernels multiply prompts on tiles with
+ * the gated activation as the product's epilogue (tm_matmul_glu). */
+static bool pack_gate_up(pack_ctx *c, tm_layer *l)
+{
+    tm_mat *g = &l->w_gate, *u = &l->w_up;
+    if (!packable(c, g) || !packable(c, u) || !c->k->gemm_bf16[g->type] || g->type != u->type ||
+        g->n_rows != u->n_rows || g->n_cols != u->n_cols || g->n_rows % 32 != 0)
+        return false;
+    uint64_t bytes = 2 * g->row_bytes * (uint64_t)g->n_rows;
+    uint8_t *buf = c->arena ? c->arena + c->used : NULL;
+    c->used += tm_align_up_u64(bytes, 64);
+    if (!buf)
+        return true;
+    uint64_t group_bytes = g->row_bytes * TM_PACK_ROWS;
+    for (int64_t r = 0; r < g->n_rows; r += TM_PACK_ROWS) {
+        uint64_t at = (uint64_t)(r / TM_PACK_ROWS) * 2 * group_bytes;
+        tm_pack_group(g->type, (const uint8_t *)g->data + (uint64_t)r * g->row_bytes, g->n_cols,
+                      buf + at);
+        tm_pack_group(u->type, (const uint8_t *)u->data + (uint64_t)r * u->row_bytes, u->n_cols,
+                      buf + at + group_bytes);
+    }
+    release(c, g);
+    release(c, u);
+    c->net->packed_bytes += bytes;
+    l->w_gate_up = *g;
+    l->w_gate_up.data = buf;
+    l->w_gate_up.n_rows = 2 * g->n_rows;
+    l->w_gate_up.packed = true;
+    g->data = u->data = NULL; /* the fused matrix serves */
+    return true;
 }
 
 static void pack_all(pack_ctx *c)
@@ -52,10 +91,12 @@ static void pack_all(pack_ctx *c)
     tm_net *net = c->net;
     for (int32_t il = 0; il < net->hp.n_layer; il++) {
         tm_layer *l = &net->layers[il];
+        bool fused = pack_gate_up(c, l);
         tm_mat *mats[] = {&l->wq,   &l->wk,     &l->wv,      &l->wo,    &l->w_gate,
                           &l->w_up, &l->w_down, &l->sh_gate, &l->sh_up, &l->sh_down};
         for (size_t i = 0; i < TM_ARRAY_LEN(mats); i++)
-            pack_mat(c, mats[i]);
+            if (!(fused && (mats[i] == &l->w_gate || mats[i] == &l->w_up)))
+                pack_mat(c, mats[i]);
         for (int32_t e = 0; l->exp_gate && e < net->hp.n_expert; e++) {
             pack_mat(c, &l->exp_gate[e]);
             pack_mat(c, &l->exp_up[e]);

@@ -26,6 +26,8 @@ typedef struct matmul_job {
     tm_matmul_scratch *s;
     atomic_llong next_row; /* decode: the first row no thread has taken yet */
     int64_t chunk_rows;
+    const uint16_t *tiles;  /* gemm_bf16: the BF16 activation tiles */
+    const tm_gemm_glu *glu; /* gemm_bf16: the fused gate-and-up epilogue, or NULL */
 } matmul_job;
 
 /* packed weights: GEMM activation rows (pack.c), then 16-row groups through the GEMM */
@@ -104,13 +106,25 @@ static void gemm_bf16_task(void *arg, int ith, int nth)
     const matmul_job *job = arg;
     const tm_mat *w = job->w;
     int64_t r0, r1;
-    band(w->n_rows, ith, nth, &r0, &r1);
+    if (job->glu) { /* bands of whole pairs of pairs: 32 output columns, a tile row's 64 bytes */
+        int64_t n_quads = w->n_rows / 64, per = (n_quads + nth - 1) / nth;
+        r0 = TM_MIN(ith * per * 64, w->n_rows);
+        r1 = ith == nth - 1 ? w->n_rows : TM_MIN((ith + 1) * per * 64, w->n_rows);
+    } else {
+        band(w->n_rows, ith, nth, &r0, &r1);
+    }
     if (r0 >= r1)
         return;
+    tm_gemm_glu glu;
+    if (job->glu) {
+        glu = *job->glu;
+        glu.col0 = r0 / 32 * 16;
+    }
     job->k->gemm_bf16[w->type](w->n_cols, (const uint8_t *)w->data + r0 * w->row_bytes,
-                               TM_PACK_ROWS * w->row_bytes, (r1 - r0) / TM_PACK_ROWS, job->s->act,
-                               job->n_tokens, job->y + r0, job->y_stride,
-                               job->s->rows + ith * job->s->rows_per_thread + job->s->row_floats);
+                               TM_PACK_ROWS * w->row_bytes, (r1 - r0) / TM_PACK_ROWS, job->tiles,
+                               job->n_tokens, job->y ? job->y + r0 : NULL, job->y_stride,
+                               job->s->rows + ith * job->s->rows_per_thread + job->s->row_floats,
+                               job->glu ? &glu : NULL);
 }
 
 static void quantize_task(void *arg, int ith, int nth)
@@ -239,6 +253,7 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
         assert(w->n_rows % TM_PACK_ROWS == 0 && tm_pool_size(pool) <= s->n_threads &&
                (uint64_t)(n_tokens + 15) / 16 * 16 * (uint64_t)w->n_cols * 2 <= s->act_bytes);
         convert_input(pool, &job, bf16_act_task, ACT_BF16, same_input);
+        job.tiles = s->act;
         tm_pool_run(pool, gemm_bf16_task, &job);
         return;
     }
@@ -276,6 +291,35 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
 static int64_t row_floats(int64_t max_cols)
 {
     return (max_cols + 15) / 16 * 16;
+}
+
+bool tm_matmul_has_glu(const tm_kernels *k, const tm_mat *w, int64_t n_tokens)
+{
+    return w->packed && k->gemm_bf16[w->type] && k->bf16_act_row &&
+           n_tokens >= TM_GEMM_BF16_MIN_TOKENS && w->n_rows % 64 == 0;
+}
+
+void tm_matmul_glu(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float *x,
+                   int64_t n_tokens, int act, void *out_tiles, tm_matmul_scratch *s)
+{
+    assert(tm_matmul_has_glu(k, w, n_tokens) && tm_pool_size(pool) <= s->n_threads);
+    matmul_job job = {.k = k, .w = w, .x = x, .n_tokens = n_tokens, .s = s};
+    tm_gemm_glu glu = {
+        .act = act, .tiles = out_tiles, .n_cols = w->n_rows / 2, .n_tiles = (n_tokens + 15) / 16};
+    job.glu = &glu;
+    convert_input(pool, &job, bf16_act_task, ACT_BF16, false);
+    job.tiles = s->act;
+    tm_pool_run(pool, gemm_bf16_task, &job);
+}
+
+void tm_matmul_tiles(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const void *tiles,
+                     int64_t n_tokens, float *y, int64_t y_stride, tm_matmul_scratch *s)
+{
+    assert(w->packed && k->gemm_bf16[w->type] && tm_pool_size(pool) <= s->n_threads);
+    matmul_job job = {.k = k, .w = w, .n_tokens = n_tokens, .y = y, .y_stride = y_stride, .s = s};
+    job.tiles = tiles;
+    s->act_form = ACT_NONE; /* this product had no x */
+    tm_pool_run(pool, gemm_bf16_task, &job);
 }
 
 bool tm_matmul_scratch_bytes(int64_t max_tokens, int64_t max_cols, int n_threads,

@@ -300,9 +300,20 @@ typedef void (*tm_gemm_x16_fn)(int64_t n_cols, const void *group, const void *ac
  * chunk the kernel works on is one stretch of memory (tm_bf16_tile_offset); rows of tokens
  * past n_tokens are zeros. n_cols: a multiple of 256 for K-quants, of 32 otherwise.
  * scratch: the calling thread's own, tm_gemm_bf16_scratch_bytes(n_tokens) or more. */
+/* The gated activation of a feed-forward block. */
+enum { TM_GLU_SILU = 1, TM_GLU_GELU = 2 };
+/* An epilogue for a fused gate-and-up matrix, whose groups come in pairs (gate rows, then the
+ * same up rows): instead of y, act(gate) * up goes as BF16 into activation tiles (the down
+ * product's input) of n_cols columns for n_tiles token tiles, the pair at groups 2i, 2i + 1
+ * of the call to columns col0 + 16 i; tokens past the batch get zeros. */
+typedef struct tm_gemm_glu {
+    int act; /* TM_GLU_SILU or TM_GLU_GELU */
+    void *tiles;
+    int64_t n_cols, n_tiles, col0;
+} tm_gemm_glu;
 typedef void (*tm_gemm_bf16_fn)(int64_t n_cols, const void *groups, uint64_t group_bytes,
                                 int64_t n_groups, const uint16_t *act, int64_t n_tokens, float *y,
-                                int64_t y_stride, void *scratch);
+                                int64_t y_stride, void *scratch, const tm_gemm_glu *glu);
 /* Token t's n_cols floats into those tiles, for a batch of n_tiles token tiles. */
 typedef void (*tm_bf16_act_row_fn)(const float *x, int64_t n_cols, int64_t n_tiles, int64_t t,
                                    void *tiles);
@@ -381,6 +392,17 @@ typedef struct tm_matmul_scratch {
     int act_form; /* what act holds (matmul.c), for same_input */
     int64_t act_tokens, act_cols;
 } tm_matmul_scratch;
+
+/* A fused gate-and-up matrix (groups in pairs: 16 gate rows, the same 16 up rows) times x on
+ * tiles, straight to act(gate) * up as the down product's BF16 activation tiles (the
+ * tm_gemm_glu epilogue); then tm_matmul_tiles takes those tiles as its input. Whether this
+ * table, matrix (packed, rows a multiple of 64) and batch can. */
+bool tm_matmul_has_glu(const tm_kernels *k, const tm_mat *w, int64_t n_tokens);
+/* out_tiles: room for (n_tokens + 15) / 16 * 16 rows of w->n_rows / 2 BF16 values. */
+void tm_matmul_glu(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float *x,
+                   int64_t n_tokens, int act, void *out_tiles, tm_matmul_scratch *s);
+void tm_matmul_tiles(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const void *tiles,
+                     int64_t n_tokens, float *y, int64_t y_stride, tm_matmul_scratch *s);
 
 /* Allocates scratch for up to max_tokens rows of up to max_cols inputs on n_threads. */
 tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64_t max_cols,

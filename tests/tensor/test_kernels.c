@@ -258,7 +258,7 @@ static int check_gemm_bf16(const char *name, const tm_kernels *k, const tm_kerne
                 for (int64_t i = 0; i < y_stride * n_t; i++)
                     y[i] = -12345.0f;
                 k->gemm_bf16[type](n, packed, TM_PACK_ROWS * row_bytes, n_rows / TM_PACK_ROWS,
-                                   (const uint16_t *)tiles, n_t, y, y_stride, scratch);
+                                   (const uint16_t *)tiles, n_t, y, y_stride, scratch, NULL);
                 for (int64_t t = 0; t < n_t; t++) {
                     for (int64_t r = 0; r < n_rows; r++) {
                         double want = 0, mag = 0;
@@ -288,6 +288,112 @@ static int check_gemm_bf16(const char *name, const tm_kernels *k, const tm_kerne
             tm_free(y);
             tm_aligned_free(scratch);
         }
+    }
+    return checks;
+}
+
+/* The fused gate-and-up epilogue: 32 and 288 rows of random weights as gate and up (groups
+ * interleaved as pack.c does), against act(gate . x) * (up . x) from the reference's float
+ * dots, read back from the BF16 output tiles; token counts with tails, whose rows past the
+ * batch must come out zero. Tolerance: each dot's BF16 bound (2^-8 of its terms' magnitudes)
+ * carried through act (|SiLU'| and |GELU'| stay below 1.13) and the product, plus the
+ * output's rounding to BF16 (2^-8 of it). */
+static float silu_ref(float g)
+{
+    return g / (1.0f + expf(-g));
+}
+
+static float gelu_ref(float g)
+{
+    return 0.5f * g * (1.0f + tanhf(0.7978845608028654f * (g + 0.044715f * g * g * g)));
+}
+
+static int check_gemm_glu(const char *name, const tm_kernels *k, const tm_kernels *ref, tm_rng *rng)
+{
+    static const int64_t ff_counts[] = {32, 288};
+    static const int64_t token_counts[] = {16, 31, 33};
+    int checks = 0;
+    for (uint32_t type = 0; type < TM_DTYPE_COUNT; type++) {
+        if (!k->gemm_bf16[type])
+            continue;
+        bool q8_k = tm_pack_act_is_q8_k(type);
+        int64_t n = q8_k ? 512 : 320, max_t = 33;
+        for (size_t fi = 0; fi < TM_ARRAY_LEN(ff_counts); fi++)
+            for (int act = TM_GLU_SILU; act <= TM_GLU_GELU; act++) {
+                int64_t ff = ff_counts[fi];
+                uint64_t row_bytes = 0;
+                tm_dtype_row_bytes(type, n, &row_bytes);
+                float *f = tm_malloc((size_t)(n * (2 * ff + max_t)) * sizeof *f);
+                float *wf = tm_malloc((size_t)(n * 2 * ff) * sizeof *wf);
+                uint8_t *rows = tm_malloc((size_t)(row_bytes * 2 * (uint64_t)ff));
+                uint8_t *packed = tm_aligned_alloc(64, (size_t)(row_bytes * 2 * (uint64_t)ff));
+                uint8_t *in = tm_aligned_alloc(64, (size_t)(48 * n * 2));
+                uint8_t *out = tm_aligned_alloc(64, (size_t)(48 * ff * 2));
+                void *scratch = tm_aligned_alloc(64, (size_t)tm_gemm_bf16_scratch_bytes(max_t));
+                fill(rng, f, n * (2 * ff + max_t), 1.0f);
+                for (int64_t r = 0; r < 2 * ff; r++) { /* rows 0..ff-1 gate, ff.. up */
+                    tm_type_traits_get(type)->quantize(f + r * n, rows + r * row_bytes, n);
+                    ref->to_float[type](rows + r * row_bytes, wf + r * n, n);
+                }
+                uint64_t gb = row_bytes * TM_PACK_ROWS;
+                for (int64_t i = 0; i < ff / TM_PACK_ROWS; i++) {
+                    tm_pack_group(type, rows + (uint64_t)i * gb, n, packed + 2 * i * gb);
+                    tm_pack_group(type, rows + (uint64_t)(ff / TM_PACK_ROWS + i) * gb, n,
+                                  packed + (2 * i + 1) * gb);
+                }
+                const float *x = f + 2 * ff * n;
+                for (size_t ci = 0; ci < TM_ARRAY_LEN(token_counts); ci++) {
+                    int64_t n_t = token_counts[ci], n_tiles = (n_t + 15) / 16;
+                    memset(in, 0, (size_t)(n_tiles * 16 * n * 2));
+                    memset(out, 0xFF, (size_t)(n_tiles * 16 * ff * 2));
+                    for (int64_t t = 0; t < n_t; t++)
+                        k->bf16_act_row(x + t * n, n, n_tiles, t, in);
+                    tm_gemm_glu glu = {
+                        .act = act, .tiles = out, .n_cols = ff, .n_tiles = n_tiles, .col0 = 0};
+                    k->gemm_bf16[type](n, packed, gb, 2 * ff / TM_PACK_ROWS, (const uint16_t *)in,
+                                       n_t, NULL, 0, scratch, &glu);
+                    for (int64_t t = 0; t < n_tiles * 16; t++)
+                        for (int64_t c = 0; c < ff; c++) {
+                            uint16_t h;
+                            memcpy(&h,
+                                   out + tm_bf16_tile_offset(ff, n_tiles, t, c / 32 * 32) +
+                                       c % 32 * 2,
+                                   2);
+                            float got = tm_bf16_to_f32(h);
+                            if (t >= n_t) {
+                                TM_CHECK_MSG(got == 0.0f, "%s glu %s: row %lld past the batch",
+                                             name, tm_dtype_name(type), (long long)t);
+                                continue;
+                            }
+                            double dg = 0, du = 0, mg = 0, mu = 0;
+                            for (int64_t i = 0; i < n; i++) {
+                                double xv = x[t * n + i];
+                                dg += wf[c * n + i] * xv;
+                                mg += fabs(wf[c * n + i] * xv);
+                                du += wf[(ff + c) * n + i] * xv;
+                                mu += fabs(wf[(ff + c) * n + i] * xv);
+                            }
+                            float a =
+                                act == TM_GLU_SILU ? silu_ref((float)dg) : gelu_ref((float)dg);
+                            double want = a * du;
+                            double tol = 1.13 * mg / 256 * (fabs(du) + mu / 256) +
+                                         fabs(a) * mu / 256 + fabs(want) / 256 + 1e-6;
+                            TM_CHECK_MSG(fabs(got - want) <= tol,
+                                         "%s glu %s ff=%lld act %d token %lld col %lld: %.6g vs "
+                                         "%.6g (tol %.3g)",
+                                         name, tm_dtype_name(type), (long long)ff, act,
+                                         (long long)t, (long long)c, got, want, tol);
+                            checks++;
+                        }
+                }
+                tm_free(f);
+                tm_free(wf);
+                tm_free(rows);
+                tm_aligned_free(packed);
+                tm_aligned_free(in);
+                tm_aligned_free(out);
+                tm_aligned_free(scratch);
+            }
     }
     return checks;
 }
@@ -544,7 +650,8 @@ static void check_table(const char *name)
     }
     int n_attn = check_attention(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng) +
                  check_attn_tiles(name, &k, &rng);
-    int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng);
+    int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng) +
+                 check_gemm_glu(name, &k, &ref, &rng);
     fprintf(stderr,
             "  %-6s %d dot checks, %d quantizer checks, %d attention checks, %d gemm checks\n",
             name, n_dots, n_quants, n_attn, n_gemm);

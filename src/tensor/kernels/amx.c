@@ -213,6 +213,8 @@ static void panel_q6_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
     }
 }
 
+#include "amx_attn.h" /* exp16_nonpos; the attention kernels */
+
 /* ---- the product -------------------------------------------------------------------------- */
 
 typedef void (*panel_fn)(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t *out);
@@ -305,26 +307,67 @@ tile_block(const int n_a, const int n_b, bool load_c, int64_t n_steps, const uin
     }
 }
 
+/* act(gate) * up on 16 lanes, through e = exp(-|u|) <= 1 (x86_act.h's forms, 512 bits):
+ * SiLU g sigmoid(g); GELU (tanh) g sigmoid(2u), u = sqrt(2 / pi) (g + 0.044715 g^3). */
+static inline __m512 glu16(int act, __m512 g, __m512 u)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 x = g;
+    if (act == TM_GLU_GELU)
+        x = _mm512_mul_ps(
+            _mm512_set1_ps(2 * 0.7978845608028654f),
+            _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), g), _mm512_mul_ps(g, g), g));
+    __m512 e = exp16_nonpos(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+    __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    __m512 sig = _mm512_div_ps(_mm512_mask_mov_ps(one, neg, e), _mm512_add_ps(one, e));
+    return _mm512_mul_ps(_mm512_mul_ps(g, sig), u);
+}
+
+/* The epilogue of a fused gate-and-up product: C tiles of gate and up sums (16 tokens x 16
+ * rows each, 64 bytes a row) to act(gate) * up, as BF16 into the next product's tiles: token
+ * t0 + r, columns col .. col + 15. */
+static void glu_store(const tm_gemm_glu *o, const float *gate, const float *up, int64_t t0,
+                      int64_t col)
+{
+    for (int r = 0; r < 16; r++) {
+        __m512 v = glu16(o->act, _mm512_loadu_ps(gate + r * 16), _mm512_loadu_ps(up + r * 16));
+        uint8_t *dst = (uint8_t *)o->tiles +
+                       tm_bf16_tile_offset(o->n_cols, o->n_tiles, t0 + r, col & ~(int64_t)31) +
+                       (col & 31) * 2;
+        _mm256_storeu_si256((__m256i *)dst, (__m256i)_mm512_cvtneps_pbh(v));
+    }
+}
+
 /* Every token tile, in pairs, against n_b (1 or 2) groups; between tile blocks, a share of
- * the next panels' decoding. */
+ * the next panels' decoding. glu: the pair is (gate, up); the last chunk's sums go through
+ * the buffer to glu_store (column col) instead of y. */
 static inline __attribute__((always_inline)) void
 tokens_pass(const int n_b, bool load_c, bool last, int64_t n_steps, const uint8_t *a,
             int64_t a_stride, int64_t n_tiles, int64_t full, const uint8_t *p, int64_t p_stride,
-            float *c, int64_t c_groups, float *y, int64_t y_stride, panel_work *next)
+            float *c, int64_t c_groups, float *y, int64_t y_stride, panel_work *next,
+            const tm_gemm_glu *glu, int64_t col)
 {
     int64_t n_blocks = (n_tiles + 1) / 2;
     int share = (int)((next->n_groups * next->n_steps + n_blocks - 1) / n_blocks);
     int64_t i = 0;
     for (; i + 2 <= n_tiles; i += 2) {
-        bool to_y = last && i + 2 <= full;
-        tile_block(2, n_b, load_c, n_steps, a + i * a_stride, a_stride, p, p_stride,
-                   c + i * c_groups * 256, c_groups, to_y ? y + i * 16 * y_stride : NULL, y_stride);
+        bool to_y = last && i + 2 <= full && !glu;
+        float *ci = c + i * c_groups * 256;
+        tile_block(2, n_b, load_c, n_steps, a + i * a_stride, a_stride, p, p_stride, ci, c_groups,
+                   to_y ? y + i * 16 * y_stride : NULL, y_stride);
+        if (glu && last) {
+            glu_store(glu, ci, ci + 256, i * 16, col);
+            glu_store(glu, ci + c_groups * 256, ci + c_groups * 256 + 256, (i + 1) * 16, col);
+        }
         panel_work_run(next, share);
     }
     if (i < n_tiles) {
-        bool to_y = last && i < full;
-        tile_block(1, n_b, load_c, n_steps, a + i * a_stride, a_stride, p, p_stride,
-                   c + i * c_groups * 256, c_groups, to_y ? y + i * 16 * y_stride : NULL, y_stride);
+        bool to_y = last && i < full && !glu;
+        float *ci = c + i * c_groups * 256;
+        tile_block(1, n_b, load_c, n_steps, a + i * a_stride, a_stride, p, p_stride, ci, c_groups,
+                   to_y ? y + i * 16 * y_stride : NULL, y_stride);
+        if (glu && last)
+            glu_store(glu, ci, ci + 256, i * 16, col);
     }
     panel_work_run(next, next->n_groups * next->n_steps);
 }
@@ -353,7 +396,7 @@ static void panel_work_set(panel_work *w, panel_fn fn, const uint8_t *w0, uint64
  * zero activations; their rows never reach y. */
 static void gemm_bf16(panel_fn panel, int64_t n_cols, const void *groups, uint64_t group_bytes,
                       int64_t n_groups, const uint16_t *act, int64_t n_tokens, float *y,
-                      int64_t y_stride, void *scratch)
+                      int64_t y_stride, void *scratch, const tm_gemm_glu *glu)
 {
     const int64_t block_groups = TM_GEMM_BF16_ROWS / 16, chunk = TM_GEMM_BF16_COLS;
     const int64_t p_stride = (chunk / 32) * STEP_BYTES, n_tiles = (n_tokens + 15) / 16;
@@ -387,19 +430,20 @@ static void gemm_bf16(panel_fn panel, int64_t n_cols, const void *groups, uint64
                                    bufs[!cur]);
                 else
                     next.n_groups = 0;
-                float *yg = y + (g0 + g) * 16;
+                float *yg = y ? y + (g0 + g) * 16 : NULL;
+                int64_t col = glu ? glu->col0 + (g0 + g) / 2 * 16 : 0;
                 if (g + 1 < ng)
                     tokens_pass(2, load_c, last, n_steps, a, a_stride, n_tiles, full, bufs[cur][0],
                                 bufs[cur][1] - bufs[cur][0], cbuf + g * 256, ng, yg, y_stride,
-                                &next);
+                                &next, glu, col);
                 else
                     tokens_pass(1, load_c, last, n_steps, a, a_stride, n_tiles, full, bufs[cur][0],
-                                0, cbuf + g * 256, ng, yg, y_stride, &next);
+                                0, cbuf + g * 256, ng, yg, y_stride, &next, NULL, 0);
                 cur = !cur;
             }
         }
         /* a last, partial token tile and the tile paired with it went to the buffer */
-        if (full < n_tiles)
+        if (full < n_tiles && !glu)
             for (int64_t t = (full & ~(int64_t)1) * 16; t < n_tokens; t++)
                 for (int64_t g = 0; g < ng; g++)
                     memcpy(y + t * y_stride + (g0 + g) * 16,
@@ -411,10 +455,10 @@ static void gemm_bf16(panel_fn panel, int64_t n_cols, const void *groups, uint64
 #define GEMM_BF16_DEFINE(name, panel)                                                            \
     static void name(int64_t n_cols, const void *groups, uint64_t group_bytes, int64_t n_groups, \
                      const uint16_t *act, int64_t n_tokens, float *y, int64_t y_stride,          \
-                     void *scratch)                                                              \
+                     void *scratch, const tm_gemm_glu *glu)                                      \
     {                                                                                            \
         gemm_bf16(panel, n_cols, groups, group_bytes, n_groups, act, n_tokens, y, y_stride,      \
-                  scratch);                                                                      \
+                  scratch, glu);                                                                 \
     }
 
 GEMM_BF16_DEFINE(amx_gemm_q4_0, panel_q4_0)
@@ -433,8 +477,6 @@ static void amx_bf16_act_row(const float *x, int64_t n_cols, int64_t n_tiles, in
                             (__m512i)v);
     }
 }
-
-#include "amx_attn.h"
 
 void tm_kernels_init_amx(tm_kernels *k)
 {
