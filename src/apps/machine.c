@@ -26,6 +26,7 @@ void tm_machine_isa(const tm_cpu *cpu, char *buf, size_t cap)
         {cpu->avx512bf16, "avx512bf16"},
         {cpu->avx_vnni, "avxvnni"},
         {cpu->amx_int8, "amx_int8"},
+        {cpu->amx_bf16, "amx_bf16"},
         {cpu->neon, "neon"},
         {cpu->dotprod, "dotprod"},
         {cpu->i8mm, "i8mm"},
