@@ -319,7 +319,9 @@ static inline __m512 glu16(int act, __m512 g, __m512 u)
             _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), g), _mm512_mul_ps(g, g), g));
     __m512 e = exp16_nonpos(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
     __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    __m512 sig = _mm512_div_ps(_mm512_mask_mov_ps(one, neg, e), _mm512_add_ps(one, e));
+    /* 1 / (1 + e) to 14 bits: the result is rounded to BF16's 8 */
+    __m512 sig =
+        _mm512_mul_ps(_mm512_mask_mov_ps(one, neg, e), _mm512_rcp14_ps(_mm512_add_ps(one, e)));
     return _mm512_mul_ps(_mm512_mul_ps(g, sig), u);
 }
 

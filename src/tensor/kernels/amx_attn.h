@@ -93,7 +93,8 @@ static void amx_attn_tile(const tm_attn_tile_args *a)
     uint16_t *pt = (uint16_t *)(sbuf + 16 * 32);  /* P tile, 16 x 32 BF16 */
     float *obuf = (float *)(pt + 16 * 32);        /* 16 x Dv: one block's P V */
     float *acc = obuf + 16 * Dv;                  /* 16 x Dv: the running output */
-    float *row_max = acc + 16 * Dv, *row_sum = row_max + 16, *alpha = row_sum + 16;
+    float *row_max = acc + 16 * Dv, *alpha = row_max + 16;
+    float *row_sum = alpha + 16; /* 16 lanes a row: summed across once, at the end */
     /* queries scaled, to BF16 tiles: row i of tile s = values 32 s .. 32 s + 31 of query i */
     for (int i = 0; i < 16; i++)
         for (int64_t s = 0; s < n_steps; s++) {
@@ -107,7 +108,7 @@ static void amx_attn_tile(const tm_attn_tile_args *a)
         }
     for (int i = 0; i < 16; i++) {
         row_max[i] = -INFINITY;
-        row_sum[i] = 0;
+        _mm512_storeu_ps(row_sum + 16 * i, _mm512_setzero_ps());
     }
     tiles_configure();
     memset(acc, 0, (size_t)(16 * Dv) * sizeof *acc);
@@ -167,12 +168,17 @@ static void amx_attn_tile(const tm_attn_tile_args *a)
                 _mm512_storeu_si512(pt + i * 32, _mm512_setzero_si512());
                 continue;
             }
-            alpha[i] = row_max[i] == -INFINITY ? 0.0f : expf(row_max[i] - m_new);
+            /* the running sums rescale only when the maximum grows */
+            alpha[i] = m_new == row_max[i]       ? 1.0f
+                       : row_max[i] == -INFINITY ? 0.0f
+                                                 : expf(row_max[i] - m_new);
             row_max[i] = m_new;
             __m512 mv = _mm512_set1_ps(m_new);
             __m512 p0 = exp16_nonpos(_mm512_sub_ps(s0, mv)),
                    p1 = exp16_nonpos(_mm512_sub_ps(s1, mv));
-            row_sum[i] = row_sum[i] * alpha[i] + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
+            _mm512_storeu_ps(row_sum + 16 * i,
+                             _mm512_fmadd_ps(_mm512_loadu_ps(row_sum + 16 * i),
+                                             _mm512_set1_ps(alpha[i]), _mm512_add_ps(p0, p1)));
             _mm512_storeu_si512(pt + i * 32, (__m512i)_mm512_cvtne2ps_pbh(p1, p0));
         }
         /* P V for the block, four value tiles (64 dims) at a time, then acc = acc alpha + P V */
@@ -217,7 +223,8 @@ static void amx_attn_tile(const tm_attn_tile_args *a)
     }
     _tile_release();
     for (int i = 0; i < a->n_q; i++) {
-        __m512 inv = _mm512_set1_ps(row_sum[i] > 0 ? 1.0f / row_sum[i] : 0.0f);
+        float sum = _mm512_reduce_add_ps(_mm512_loadu_ps(row_sum + 16 * i));
+        __m512 inv = _mm512_set1_ps(sum > 0 ? 1.0f / sum : 0.0f);
         for (int64_t d = 0; d < Dv; d += 16)
             _mm512_storeu_ps(a->out + i * a->out_stride + d,
                              _mm512_mul_ps(_mm512_loadu_ps(acc + i * Dv + d), inv));
