@@ -141,6 +141,20 @@ static void panel_q8_0(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
     }
 }
 
+/* The 16 B rows of a Q4_K sub-block from its 8 vectors, nibbles at bit hi (0 or 4). */
+static inline __attribute__((always_inline)) void q4_k_rows(const int hi, const uint8_t *qs,
+                                                            __m512 table, __m512 scale,
+                                                            __m512 neg_min, __m512i inter,
+                                                            uint8_t *out)
+{
+    for (int q = 0; q < 16; q++) { /* columns 2q, 2q + 1: vector q / 2, bytes 2 (q % 2) */
+        __m512i x = _mm512_loadu_si512(qs + (q / 2) * 64);
+        int sh = 16 * (q % 2) + hi;
+        store_pair(out + q * 64, _mm512_fmadd_ps(nibble(x, sh, table), scale, neg_min),
+                   _mm512_fmadd_ps(nibble(x, sh + 8, table), scale, neg_min), inter);
+    }
+}
+
 /* Q4_K: super-block vector p, lane r, byte j = qs[4p + j] of row r; sub-block s (32 columns)
  * is the low (even s) or high (odd s) nibbles of vectors 8 (s / 2) .. + 7, column 4 (p % 8) + j.
  * w = d sc q - dmin m. */
@@ -169,33 +183,30 @@ static void panel_q4_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
     __m512 neg_min = _mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), dmin),
                                    _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(m)));
     const uint8_t *qs = sb + (s >> 1) * 8 * 64;
-    int hi = (s & 1) * 4;
-    for (int q = 0; q < 16; q++) { /* columns 2q, 2q + 1: vector q / 2, bytes 2 (q % 2) */
-        __m512i x = _mm512_loadu_si512(qs + (q / 2) * 64);
-        int sh = 16 * (q % 2) + hi;
-        store_pair(out + q * 64, _mm512_fmadd_ps(nibble(x, sh, table), scale, neg_min),
-                   _mm512_fmadd_ps(nibble(x, sh + 8, table), scale, neg_min), inter);
-    }
+    if (s & 1) /* the high nibbles: shifts fixed at compile time either way */
+        q4_k_rows(4, qs, table, scale, neg_min, inter, out);
+    else
+        q4_k_rows(0, qs, table, scale, neg_min, inter, out);
 }
 
 /* Q6_K: 32 vectors of ql, 16 of qh, d, then the scale pairs (tensor.h). Quarter s (32
  * columns, half h = s / 4, w = s % 4) of a super-block: column 128 h + 32 w + l has its low
  * nibble in ql byte 64 h + 32 (w % 2) + l (high nibble for w >= 2) and its top two bits at
  * bit 2 w of qh byte 32 h + l; group (16 columns) 8 h + 2 w + l / 16. w = d sc (q - 32). */
-static void panel_q6_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t *out)
+/* The 16 B rows of quarter s (a constant: every shift below is one) of a Q6_K super-block. */
+static inline __attribute__((always_inline)) void q6_k_rows(const int s, const uint8_t *sb,
+                                                            __m512 dw, uint8_t *out)
 {
-    (void)n_cols;
     const __m512i inter = pair_interleave(), low = _mm512_set1_epi32(0x0F),
                   top = _mm512_set1_epi32(0x30), c32 = _mm512_set1_epi32(32);
-    const uint8_t *sb = group + c / TM_QK_K * 3360;
-    int s = (int)(c % TM_QK_K / 32), h = s / 4, w = s % 4;
-    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 3072)));
+    const int h = s / 4, w = s % 4;
     /* the scale pair (2i, 2i + 1), i = 4 h + w: groups of columns l < 16 and l >= 16 */
     __m512i sp =
         _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(sb + 3104 + (4 * h + w) * 32)));
     __m512 sc0 = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16));
     __m512 sc1 = _mm512_cvtepi32_ps(_mm512_srai_epi32(sp, 16));
     __m512 scale[2] = {_mm512_mul_ps(dw, sc0), _mm512_mul_ps(dw, sc1)};
+#pragma GCC unroll 16
     for (int q = 0; q < 16; q++) { /* columns l = 2q, 2q + 1 */
         int l = 2 * q, lb = 64 * h + 32 * (w % 2) + l, hb = 32 * h + l;
         __m512i xl = _mm512_loadu_si512(sb + (lb / 4) * 64);
@@ -210,6 +221,39 @@ static void panel_q6_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
             f[e] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(code, c32)), scale[l >= 16]);
         }
         store_pair(out + q * 64, f[0], f[1], inter);
+    }
+}
+
+static void panel_q6_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t *out)
+{
+    (void)n_cols;
+    const uint8_t *sb = group + c / TM_QK_K * 3360;
+    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 3072)));
+    switch ((int)(c % TM_QK_K / 32)) {
+    case 0:
+        q6_k_rows(0, sb, dw, out);
+        break;
+    case 1:
+        q6_k_rows(1, sb, dw, out);
+        break;
+    case 2:
+        q6_k_rows(2, sb, dw, out);
+        break;
+    case 3:
+        q6_k_rows(3, sb, dw, out);
+        break;
+    case 4:
+        q6_k_rows(4, sb, dw, out);
+        break;
+    case 5:
+        q6_k_rows(5, sb, dw, out);
+        break;
+    case 6:
+        q6_k_rows(6, sb, dw, out);
+        break;
+    default:
+        q6_k_rows(7, sb, dw, out);
+        break;
     }
 }
 
