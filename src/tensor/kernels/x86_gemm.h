@@ -43,8 +43,11 @@ static inline __m512i bcast_word(const uint8_t *p)
 }
 
 /* With few tokens, one token's eight vpdpbusd in a row would wait on each other's latency:
- * they are spread over independent partial sums, added at the end. */
-#define GEMM_CHAINS(n_t) ((n_t) <= 2 ? 4 : (n_t) <= 4 ? 2 : 1)
+ * they are spread over independent partial sums, added at the end. How many pays differs:
+ * on an AMD Zen 5 one chain made the packed decode slower than the file layout's dots, on
+ * the Intel AMX machine four chains' extra additions cost 4% of tg64 against one (Q4_0;
+ * 3% Q4_K_M) and two came within 0.5% of one: two, for both. */
+#define GEMM_CHAINS(n_t) ((n_t) <= 4 ? 2 : 1)
 
 /* s[t] = init[t] + sum over words g < n_w of w[g] . (activation word g of token t), where
  * token t's words start at x[t] + 4 g. */
