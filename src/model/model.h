@@ -66,14 +66,14 @@ typedef struct tm_layer {
     const float *attn_norm;    /* [n_embd] RMS norm gains */
     tm_mat wq, wk, wv;         /* rows: n_head * head_dim, n_head_kv * head_dim, ... * head_dim_v */
     const float *bq, *bk, *bv; /* biases of the q, k, v projections, or NULL (Qwen2) */
-    const float *q_norm, *k_norm;         /* [head_dim] RMS norm gains per head before RoPE, or
-                                             NULL (Qwen3) */
-    tm_mat wo;                            /* n_embd rows of n_head * head_dim_v */
-    const float *attn_post_norm;          /* [n_embd] on the attention output, or NULL (Gemma) */
-    const float *ffn_norm;                /* [n_embd] */
-    const float *ffn_post_norm;           /* [n_embd] on the feed-forward output, or NULL (Gemma) */
-    bool swa;                             /* a sliding-window layer */
-    tm_mat w_gate, w_up;                  /* n_ff rows of n_embd */
+    const float *q_norm, *k_norm; /* [head_dim] RMS norm gains per head before RoPE, or
+                                     NULL (Qwen3) */
+    tm_mat wo;                    /* n_embd rows of n_head * head_dim_v */
+    const float *attn_post_norm;  /* [n_embd] on the attention output, or NULL (Gemma) */
+    const float *ffn_norm;        /* [n_embd] */
+    const float *ffn_post_norm;   /* [n_embd] on the feed-forward output, or NULL (Gemma) */
+    bool swa;                     /* a sliding-window layer */
+    tm_mat w_gate, w_up;          /* n_ff rows of n_embd */
     /* gate and up packed together (pack.c), groups in pairs (16 gate rows, the same 16 up
      * rows), for the fused product on tiles; data NULL when not (then gate and up serve) */
     tm_mat w_gate_up;

@@ -281,9 +281,8 @@ gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
         __m512i offs[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             offs[t] = _mm512_setzero_si512();
-        /* unrolled: every shift and offset below is then a constant (a shift by a count in a
-         * register costs a move and a slower form) */
-#pragma GCC unroll 16
+#pragma GCC unroll 16 /* every shift and offset below a constant (a shift by a count in a \
+                         register costs a move and a slower form) */
         for (int g = 0; g < 16; g++) {
             __m512i sp = _mm512_cvtepi8_epi16(
                 _mm256_loadu_si256((const __m256i *)(sb + 3104 + (g >> 1) * 32)));
