@@ -1,12 +1,14 @@
 /* temoto bench: prompt-processing and generation speed of a model on this machine, and the
  * fraction of the machine's limit each reaches. Generation is memory-bound: its limit is the
  * measured read bandwidth divided by the bytes one token reads (every weight matrix once,
- * one embedding row, and the KV cache up to the depth). Prompt processing is compute-bound;
- * its limit here is left out (null) until the kernels report their peak.
+ * one embedding row, and the KV cache up to the depth). Prompt processing is compute-bound:
+ * its limit is the kernel table's measured multiply-add peak over the multiply-adds a prompt
+ * token takes (null for tables without a peak figure).
  *
  * The JSON shape (--json) is a contract scripts depend on; see docs/bench.md. */
 #include "apps.h"
 #include "cli.h"
+#include "macpeak.h"
 #include "membw.h"
 
 #include "engine/engine.h"
@@ -249,7 +251,7 @@ static tm_status run_prefix_test(const bench_args *a, tm_model *m, test_result *
 }
 
 static void print_results(const bench_args *a, const tm_model *m, const test_result *res, int n_res,
-                          double bw_gbs, uint64_t rss)
+                          double bw_gbs, double peak, uint64_t rss)
 {
     if (a->json) {
         printf("{\"model\": \"");
@@ -258,9 +260,13 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
                 printf("\\%c", *p);
             else if ((unsigned char)*p >= 0x20)
                 putchar(*p);
-        printf("\", \"threads\": %d, \"kernels\": \"%s\", \"mem_bw_gbs\": %.2f, "
-               "\"peak_rss_bytes\": %" PRIu64 ", \"tests\": [",
-               tm_membw_threads(a->n_threads), tm_model_kernels(m), bw_gbs, rss);
+        printf("\", \"threads\": %d, \"kernels\": \"%s\", \"mem_bw_gbs\": %.2f, ",
+               tm_membw_threads(a->n_threads), tm_model_kernels(m), bw_gbs);
+        if (peak > 0)
+            printf("\"mac_peak_gmacs\": %.1f, ", peak / 1e9);
+        else
+            printf("\"mac_peak_gmacs\": null, ");
+        printf("\"peak_rss_bytes\": %" PRIu64 ", \"tests\": [", rss);
         for (int i = 0; i < n_res; i++) {
             double med, min, max;
             stats(&res[i], &med, &min, &max);
@@ -285,9 +291,11 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
         printf("]}\n");
         return;
     }
-    printf("model %s, kernels %s, %d threads, memory bandwidth %.2f GB/s, peak RSS %.1f MiB\n",
-           a->model_path, tm_model_kernels(m), tm_membw_threads(a->n_threads), bw_gbs,
-           (double)rss / 1048576);
+    printf("model %s, kernels %s, %d threads, memory bandwidth %.2f GB/s, ", a->model_path,
+           tm_model_kernels(m), tm_membw_threads(a->n_threads), bw_gbs);
+    if (peak > 0)
+        printf("multiply-add peak %.0f GMAC/s, ", peak / 1e9);
+    printf("peak RSS %.1f MiB\n", (double)rss / 1048576);
     printf("%-14s %10s %10s %10s %10s %9s\n", "test", "t/s med", "min", "max", "limit", "fraction");
     for (int i = 0; i < n_res; i++) {
         double med, min, max;
@@ -368,11 +376,15 @@ int tm_app_bench_main(int argc, char **argv)
     double bw = 0;
     if (st == TM_OK)
         st = tm_membw_measure((int)a.n_threads, &bw, &err);
-    for (int i = 0; i < n_res && st == TM_OK; i++)
+    double peak = st == TM_OK ? tm_macpeak_measure(m, (int)a.n_threads) : 0;
+    for (int i = 0; i < n_res && st == TM_OK; i++) {
         if (res[i].n_gen > 0)
             res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth, &a.kv);
+        else if (res[i].n_prompt > 0 && peak > 0 && !strncmp(res[i].name, "pp", 2))
+            res[i].limit_tps = peak / tm_prompt_macs_per_token(m, res[i].n_prompt);
+    }
     if (st == TM_OK)
-        print_results(&a, m, res, n_res, bw, rss);
+        print_results(&a, m, res, n_res, bw, peak, rss);
     tm_model_free(m);
     if (st != TM_OK)
         return tm_cli_error("%s", err.msg);

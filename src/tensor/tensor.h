@@ -356,6 +356,11 @@ typedef struct tm_kernels {
     tm_bf16_act_row_fn bf16_act_row;           /* the activations of gemm_bf16 */
     tm_attn_kv_tiles_fn attn_kv_tiles;         /* prompt attention on tiles; NULL: none */
     tm_attn_tile_fn attn_tile;
+    /* Multiply-adds per second of the instruction the table's prompt products are made of
+     * (AMX: BF16 tile multiplies; AVX-512: vpdpbusd), run back to back on the calling thread
+     * for about 20 ms with operands in registers: the compute limit of prompt processing.
+     * NULL: no such figure (the reference, AVX2, Arm tables). */
+    double (*mac_peak)(void);
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",
