@@ -132,8 +132,7 @@ static bool rows_io(FILE *f, tm_sha256 *sum, const tm_session *s, int32_t layer,
 {
     const tm_kv_store *kv = tm_kv_cache_store(s->cache);
     uint64_t head = keys ? kv->k_head_bytes : kv->v_head_bytes;
-    int32_t n_head = (int32_t)(kv->k_row_bytes / kv->k_head_bytes);
-    for (int32_t h = 0; h < n_head; h++)
+    for (int32_t h = 0; h < kv->n_head_kv; h++)
         for (int32_t pos = 0; pos < n;) {
             int32_t j = pos / kv->block_tokens, run = TM_MIN(n - pos, kv->block_tokens);
             int32_t b = s->seq.blocks[j];

@@ -249,7 +249,6 @@ typedef struct rows_job {
     const float *x, *g;
     int64_t width;
     float eps;
-    const tm_kernels *kern;
     const float *cs; /* rope */
     int32_t n_heads, head_dim, n_rot;
     tm_rope_kind kind;
@@ -352,7 +351,7 @@ static void store_range(void *ctx, int64_t t0, int64_t t1)
     const store_job *j = ctx;
     tm_kv_store *kv = j->kv;
     int32_t bt = kv->block_tokens;
-    int32_t n_head = (int32_t)(kv->k_row_bytes / kv->k_head_bytes);
+    int32_t n_head = kv->n_head_kv;
     int64_t hk = kv->k_width / n_head, hv = kv->v_width / n_head;
     for (int64_t t = t0; t < t1; t++) {
         int32_t pos = j->pos0 + (int32_t)t, row = pos % bt, b = j->blocks[pos / bt];

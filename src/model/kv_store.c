@@ -51,6 +51,7 @@ tm_status tm_kv_store_plan(const tm_hparams *hp, uint32_t type_k, uint32_t type_
     s.type_k = type_k;
     s.type_v = type_v;
     s.n_layer = hp->n_layer;
+    s.n_head_kv = hp->n_head_kv;
     s.block_tokens = block_tokens;
     s.n_blocks = n_blocks;
     s.k_width = (int64_t)hp->n_head_kv * hp->head_dim;
@@ -139,9 +140,8 @@ void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos)
 {
     if (dst == src || n_pos <= 0)
         return;
-    int32_t n_head = (int32_t)(s->k_row_bytes / s->k_head_bytes);
     for (int32_t il = 0; il < s->n_layer; il++)
-        for (int32_t h = 0; h < n_head; h++) {
+        for (int32_t h = 0; h < s->n_head_kv; h++) {
             memcpy(tm_kv_store_k_at(s, il, dst, 0, h), tm_kv_store_k_at(s, il, src, 0, h),
                    (size_t)(s->k_head_bytes * (uint64_t)n_pos));
             memcpy(tm_kv_store_v_at(s, il, dst, 0, h), tm_kv_store_v_at(s, il, src, 0, h),

@@ -120,7 +120,7 @@ tm_status tm_net_pack(tm_net *net, const tm_kernels *kernels, tm_mmap *map, tm_e
  * block is decided above this layer. */
 typedef struct tm_kv_store {
     uint32_t type_k, type_v; /* tm_dtype: F32, F16, Q8_0 or Q4_0 */
-    int32_t n_layer, block_tokens, n_blocks;
+    int32_t n_layer, n_head_kv, block_tokens, n_blocks;
     int64_t k_width, v_width;              /* elements per position: n_head_kv x head dim */
     uint64_t k_row_bytes, v_row_bytes;     /* bytes per position, all heads */
     uint64_t k_head_bytes, v_head_bytes;   /* bytes of one head of one position */

@@ -8,7 +8,7 @@
  * integer sums needs converting and scaling: three vector instructions per 16 outputs per
  * 32 columns, more than the tile unit's time. With BF16 the scales are applied once per
  * weight instead, when a panel of weights is decoded to BF16, and that panel then serves
- * every token of the batch: sums stay in the tiles from the first column to the last.
+ * every token of the batch; the sums are float from the first column to the last.
  *
  * A weight rounded to BF16 (8 significant bits) moves by at most 2^-9 of itself, an
  * activation likewise; the Q8_0 activations of the other tables lose up to 2^-8 of their

@@ -24,7 +24,6 @@ static double x512_mac_peak(void)
                 acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
         n += 256 * 12;
         dt = tm_time_us() - t0;
-        a = _mm512_add_epi8(a, _mm512_set1_epi8(0)); /* kept live */
     } while (dt < 20000);
     __m512i sum = acc[0];
     for (int i = 1; i < 12; i++)
