@@ -1,9 +1,10 @@
 /* temoto bench: prompt-processing and generation speed of a model on this machine, and the
  * fraction of the machine's limit each reaches. Generation is memory-bound: its limit is the
- * measured read bandwidth divided by the bytes one token reads (every weight matrix once,
- * one embedding row, and the KV cache up to the depth). Prompt processing is compute-bound:
- * its limit is the kernel table's measured multiply-add peak over the multiply-adds a prompt
- * token takes (null for tables without a peak figure).
+ * read bandwidth of the model's weights, measured before each repetition, divided by the bytes
+ * one token reads (every weight matrix once, one embedding row, and the KV cache up to the
+ * depth). Prompt processing is compute-bound: its limit is the kernel table's multiply-add
+ * peak, measured before each repetition, over the multiply-adds a prompt token takes (null
+ * for tables without a peak figure).
  *
  * The JSON shape (--json) is a contract scripts depend on; see docs/bench.md. */
 #include "apps.h"
@@ -36,6 +37,9 @@ typedef struct test_result {
     double tps[MAX_REPS];
     int n;
     double limit_tps; /* 0: unknown */
+    /* the limit's machine figure read just before each repetition: memory bandwidth in GB/s
+     * (tg), the multiply-add peak in multiply-adds/s (pp); 0: none */
+    double machine[MAX_REPS];
     /* --prefix-test: time to first token of the cold and the warm sequence, per repetition */
     double cold_ms[MAX_REPS], warm_ms[MAX_REPS];
     int64_t reused; /* positions the warm sequence took from the cache (last repetition) */
@@ -116,8 +120,51 @@ static uint64_t bytes_per_token(const tm_model *m, int64_t depth, const tm_cli_k
     return total + (uint64_t)hp->n_layer * (k_row + v_row) * (uint64_t)depth;
 }
 
-static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, int *n_res,
-                           tm_err *err)
+static void add_range(tm_mem_range *r, int *n, const tm_mat *w)
+{
+    if (w->data)
+        r[(*n)++] = (tm_mem_range){w->data, w->row_bytes * (uint64_t)w->n_rows};
+}
+
+/* The weight matrices a generated token reads, as memory ranges (caller frees). */
+static tm_mem_range *weight_ranges(const tm_model *m, int *n_out)
+{
+    const tm_net *net = tm_model_net(m);
+    const tm_hparams *hp = &net->hp;
+    int64_t per_layer = 13 + 3 * (int64_t)hp->n_expert;
+    tm_mem_range *r = tm_malloc((size_t)(per_layer * hp->n_layer + 1) * sizeof *r);
+    int n = 0;
+    for (int32_t il = 0; r && il < hp->n_layer; il++) {
+        const tm_layer *l = &net->layers[il];
+        const tm_mat *mats[] = {&l->wq,     &l->wk,      &l->wv,        &l->wo,
+                                &l->w_gate, &l->w_up,    &l->w_gate_up, &l->w_down,
+                                &l->router, &l->sh_gate, &l->sh_up,     &l->sh_down};
+        for (size_t k = 0; k < TM_ARRAY_LEN(mats); k++)
+            add_range(r, &n, mats[k]);
+        for (int32_t e = 0; l->exp_gate && e < hp->n_expert; e++) {
+            add_range(r, &n, &l->exp_gate[e]);
+            add_range(r, &n, &l->exp_up[e]);
+            add_range(r, &n, &l->exp_down[e]);
+        }
+    }
+    if (r)
+        add_range(r, &n, &net->output);
+    *n_out = n;
+    return r;
+}
+
+/* The machine figures of the limits, read right before each repetition on the session's own
+ * threads: a shared machine's bandwidth drifts by half within minutes (docs/bench.md), so a
+ * figure from another moment can put a run above its "limit". bw_fixed: TM_MEMBW_GBS. */
+typedef struct limit_probe {
+    tm_pool *pool;
+    tm_mem_range *ranges;
+    int n_ranges;
+    double bw_fixed;
+} limit_probe;
+
+static tm_status run_tests(const bench_args *a, tm_model *m, const limit_probe *probe,
+                           test_result *res, int *n_res, tm_err *err)
 {
     int32_t n_vocab = tm_model_n_vocab(m);
     int64_t n_ctx = TM_MAX(a->n_prompt, a->depth + a->n_gen) + 1;
@@ -147,6 +194,8 @@ static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, i
         for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
             tm_session_reset(s);
             fill_tokens(tokens, a->n_prompt, n_vocab, (uint64_t)rep + 2);
+            if (rep >= 0)
+                r->machine[r->n] = tm_macpeak_measure(m, s->pool);
             int64_t t0 = tm_time_us();
             st = tm_session_eval(s, tokens, (int32_t)a->n_prompt, logits, false, err);
             double dt = (double)(tm_time_us() - t0) / 1e6;
@@ -170,6 +219,10 @@ static tm_status run_tests(const bench_args *a, tm_model *m, test_result *res, i
                 int32_t n = (int32_t)TM_MIN(sp.n_batch, a->depth - at);
                 st = tm_session_eval(s, tokens + at, n, NULL, false, err);
             }
+            if (rep >= 0)
+                r->machine[r->n] = probe->bw_fixed > 0
+                                       ? probe->bw_fixed
+                                       : tm_membw_read(s->pool, probe->ranges, probe->n_ranges, 2);
             int64_t t0 = tm_time_us();
             for (int64_t k = 0; k < a->n_gen && st == TM_OK; k++)
                 st = tm_session_eval(s, tokens + a->depth + k, 1, logits, false, err);
@@ -260,8 +313,12 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
                 printf("\\%c", *p);
             else if ((unsigned char)*p >= 0x20)
                 putchar(*p);
-        printf("\", \"threads\": %d, \"kernels\": \"%s\", \"mem_bw_gbs\": %.2f, ",
-               tm_membw_threads(a->n_threads), tm_model_kernels(m), bw_gbs);
+        printf("\", \"threads\": %d, \"kernels\": \"%s\", ", tm_membw_threads(a->n_threads),
+               tm_model_kernels(m));
+        if (bw_gbs > 0)
+            printf("\"mem_bw_gbs\": %.2f, ", bw_gbs);
+        else
+            printf("\"mem_bw_gbs\": null, ");
         if (peak > 0)
             printf("\"mac_peak_gmacs\": %.1f, ", peak / 1e9);
         else
@@ -291,8 +348,10 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
         printf("]}\n");
         return;
     }
-    printf("model %s, kernels %s, %d threads, memory bandwidth %.2f GB/s, ", a->model_path,
-           tm_model_kernels(m), tm_membw_threads(a->n_threads), bw_gbs);
+    printf("model %s, kernels %s, %d threads, ", a->model_path, tm_model_kernels(m),
+           tm_membw_threads(a->n_threads));
+    if (bw_gbs > 0)
+        printf("memory bandwidth %.2f GB/s, ", bw_gbs);
     if (peak > 0)
         printf("multiply-add peak %.0f GMAC/s, ", peak / 1e9);
     printf("peak RSS %.1f MiB\n", (double)rss / 1048576);
@@ -361,6 +420,10 @@ int tm_app_bench_main(int argc, char **argv)
         return 2;
     }
     tm_err err = {0};
+    limit_probe probe = {0};
+    const char *bw_env = tm_getenv("TM_MEMBW_GBS");
+    if (bw_env && (!tm_parse_f64(bw_env, &probe.bw_fixed) || probe.bw_fixed <= 0))
+        return tm_cli_error("TM_MEMBW_GBS='%s' is not a positive number", bw_env);
     tm_model *m = NULL;
     tm_model_params mp = tm_model_params_default();
     tm_status st = tm_model_load(a.model_path, &mp, &m, &err);
@@ -368,23 +431,31 @@ int tm_app_bench_main(int argc, char **argv)
     int n_res = 0;
     if (a.prefix > 0 && !a.pp_tg_given)
         a.n_prompt = a.n_gen = 0;
+    if (st == TM_OK) {
+        probe.ranges = weight_ranges(m, &probe.n_ranges);
+        if (!probe.ranges)
+            st = tm_fail(&err, TM_E_NOMEM, "the list of weight matrices");
+    }
     if (st == TM_OK && (a.n_prompt > 0 || a.n_gen > 0))
-        st = run_tests(&a, m, res, &n_res, &err);
+        st = run_tests(&a, m, &probe, res, &n_res, &err);
     if (st == TM_OK && a.prefix > 0)
         st = run_prefix_test(&a, m, &res[n_res++], &err);
-    uint64_t rss = tm_peak_rss_bytes(); /* before the bandwidth buffer raises it */
-    double bw = 0;
-    if (st == TM_OK)
-        st = tm_membw_measure((int)a.n_threads, &bw, &err);
-    double peak = st == TM_OK ? tm_macpeak_measure(m, (int)a.n_threads) : 0;
+    uint64_t rss = tm_peak_rss_bytes();
+    double bw = 0, peak = 0; /* medians of the readings; 0: not measured */
     for (int i = 0; i < n_res && st == TM_OK; i++) {
-        if (res[i].n_gen > 0)
+        bool tg = res[i].n_gen > 0, pp = !tg && !strncmp(res[i].name, "pp", 2);
+        double machine = res[i].n > 0 ? median_of(res[i].machine, res[i].n) : 0;
+        if (tg) {
+            bw = machine;
             res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth, &a.kv);
-        else if (res[i].n_prompt > 0 && peak > 0 && !strncmp(res[i].name, "pp", 2))
+        } else if (pp && machine > 0) {
+            peak = machine;
             res[i].limit_tps = peak / tm_prompt_macs_per_token(m, res[i].n_prompt);
+        }
     }
     if (st == TM_OK)
         print_results(&a, m, res, n_res, bw, peak, rss);
+    tm_free(probe.ranges);
     tm_model_free(m);
     if (st != TM_OK)
         return tm_cli_error("%s", err.msg);

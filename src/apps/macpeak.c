@@ -15,20 +15,13 @@ static void peak_task(void *arg, int ith, int nth)
     j->rate[ith] = j->fn();
 }
 
-double tm_macpeak_measure(const tm_model *m, int n_threads)
+double tm_macpeak_measure(const tm_model *m, tm_pool *pool)
 {
-    if (!m->kernels.mac_peak)
-        return 0;
-    int threads = tm_pool_threads_for(n_threads);
-    if (threads > 256)
-        threads = 256;
-    tm_pool *pool = NULL;
-    tm_err err = {0};
-    if (tm_pool_create(threads, &pool, &err) != TM_OK)
+    int threads = tm_pool_size(pool);
+    if (!m->kernels.mac_peak || threads > 256)
         return 0;
     peak_job j = {.fn = m->kernels.mac_peak};
     tm_pool_run(pool, peak_task, &j);
-    tm_pool_free(pool);
     double total = 0;
     for (int i = 0; i < threads; i++)
         total += j.rate[i];

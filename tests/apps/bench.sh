@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # temoto bench: the text table and the --json contract (keys, names, numbers) on a small
-# synthetic model; the bandwidth is given by TM_MEMBW_GBS so the test does not spend a
-# second and 1 GiB measuring it.
+# synthetic model; first with the bandwidth given by TM_MEMBW_GBS, then measured (a read of
+# the model's weights before each generation repetition), and null without a generation test.
 set -euo pipefail
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +32,20 @@ else:
     assert abs(pp["fraction_of_limit"] - pp["tps"]["median"] / pp["limit_tps"]) < 1e-3
 assert tg["limit_tps"] > 0 and abs(tg["fraction_of_limit"] - tg["tps"]["median"] / tg["limit_tps"]) < 1e-3
 print("ok   bench --json")
+PY
+env -u TM_MEMBW_GBS "$TEMOTO" bench -m "$tmp/tiny.gguf" -p 0 -n 4 -r 3 -t 2 --json >"$tmp/bw.json"
+"$TEMOTO" bench -m "$tmp/tiny.gguf" -p 0 -n 4 -r 1 -t 2 --json >"$tmp/bw20.json"
+"$TEMOTO" bench -m "$tmp/tiny.gguf" -p 8 -n 0 -r 1 -t 2 --json >"$tmp/pp.json"
+python3 - "$tmp/bw.json" "$tmp/bw20.json" "$tmp/pp.json" <<'PY' || fail=1
+import json, sys
+d, d20, p = (json.load(open(f)) for f in sys.argv[1:4])
+(tg,), (tg20,) = d["tests"], d20["tests"]
+assert d["mem_bw_gbs"] > 0 and tg["name"] == "tg4", d
+# the same bytes per token: the limits differ by the bandwidths alone
+assert abs(tg["limit_tps"] / tg20["limit_tps"] - d["mem_bw_gbs"] / 20) < 1e-2 * d["mem_bw_gbs"] / 20
+assert abs(tg["fraction_of_limit"] - tg["tps"]["median"] / tg["limit_tps"]) < 1e-3
+assert p["mem_bw_gbs"] is None and [t["name"] for t in p["tests"]] == ["pp8"], p
+print("ok   bench measures the bandwidth; null without generation")
 PY
 out=$("$TEMOTO" bench -m "$tmp/tiny.gguf" -p 0 -n 4 -r 1)
 grep -q '^tg4 ' <<<"$out" && ! grep -q '^pp' <<<"$out" || { echo "FAIL: -p 0 / text output"; echo "$out"; fail=1; }
