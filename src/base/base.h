@@ -166,6 +166,19 @@ void tm_cond_broadcast(tm_cond *c);
 
 void tm_cpu_relax(void); /* a pause hint inside spin loops */
 
+/* Asks for the bytes [p, p + n) to be brought into the core's L2 cache ahead of their use (a
+ * hint: no effect on results, no fault on any address). For streams the hardware prefetchers
+ * cannot foresee, such as the next block of a block table. */
+#if defined(__GNUC__) || defined(__clang__)
+static inline void tm_prefetch_l2(const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 64)
+        __builtin_prefetch((const char *)p + i, 0, 2);
+}
+#else
+void tm_prefetch_l2(const void *p, size_t n);
+#endif
+
 /* ---- the worker pool (pool.c) ----------------------------------------------------------- */
 
 /* A task runs on every thread of the pool at once: ith in [0, nth). The calling thread is

@@ -192,3 +192,20 @@ void tm_cpu_detect(tm_cpu *cpu)
     if (cpu->n_logical < 1)
         cpu->n_logical = 1;
 }
+
+#if !defined(__GNUC__) && !defined(__clang__)
+/* MSVC: base.h has no inline prefetch for it */
+#if defined(_M_X64) || defined(_M_IX86)
+#include <xmmintrin.h>
+#endif
+void tm_prefetch_l2(const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 64) {
+#if defined(_M_X64) || defined(_M_IX86)
+        _mm_prefetch((const char *)p + i, _MM_HINT_T1);
+#else
+        (void)p; /* a hint: nothing is lost without it */
+#endif
+    }
+}
+#endif

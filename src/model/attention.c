@@ -12,16 +12,24 @@
 #include <string.h>
 
 /* Calls fn on each run of positions [first, first + n) that lies in one block: the run's
- * offset j from first and its length, with the address of the kv head's row at its start. */
-#define FOR_BLOCK_RUNS(a, first, n, base, block_bytes, row_bytes, head_off, BODY)           \
-    for (int64_t j = 0; j < (n);) {                                                         \
-        int64_t pos = (first) + j, in_block = pos % (a)->block_tokens;                      \
-        int64_t run = TM_MIN((n)-j, (a)->block_tokens - in_block);                          \
-        const char *rows = (base) +                                                         \
-                           (uint64_t)(a)->blocks[pos / (a)->block_tokens] * (block_bytes) + \
-                           (uint64_t)in_block * (row_bytes) + (head_off);                   \
-        BODY;                                                                               \
-        j += run;                                                                           \
+ * offset j from first and its length, with the address of the kv head's row at its start.
+ * A kv head's rows of a block lie together, but the next block's are elsewhere (wherever the
+ * block table says), where the hardware prefetchers cannot follow: each run first asks for the
+ * rows of the block PREFETCH_BLOCKS ahead. */
+#define PREFETCH_BLOCKS 2
+#define FOR_BLOCK_RUNS(a, first, n, base, block_bytes, row_bytes, head_off, BODY)              \
+    for (int64_t j = 0; j < (n);) {                                                            \
+        int64_t pos = (first) + j, in_block = pos % (a)->block_tokens;                         \
+        int64_t run = TM_MIN((n)-j, (a)->block_tokens - in_block);                             \
+        int64_t ahead = pos / (a)->block_tokens + PREFETCH_BLOCKS;                             \
+        if (ahead * (a)->block_tokens < (first) + (n))                                         \
+            tm_prefetch_l2((base) + (uint64_t)(a)->blocks[ahead] * (block_bytes) + (head_off), \
+                           (size_t)((a)->block_tokens * (row_bytes)));                         \
+        const char *rows = (base) +                                                            \
+                           (uint64_t)(a)->blocks[pos / (a)->block_tokens] * (block_bytes) +    \
+                           (uint64_t)in_block * (row_bytes) + (head_off);                      \
+        BODY;                                                                                  \
+        j += run;                                                                              \
     }
 
 static void attend_group(const tm_attn_args *a, int32_t t, int32_t kvh, float *scores)
