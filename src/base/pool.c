@@ -57,12 +57,17 @@ static void worker_main(void *p)
             return;
         seen = gen;
         pool->fn(pool->arg, w->ith, pool->n_threads);
-        /* sequentially consistent with the caller's caller_asleep store and n_done load: one of
-         * the two sees the other, so a last worker cannot miss a caller that went to sleep */
+        /* The last worker looks at caller_asleep under the mutex, which the caller holds from
+         * setting it to its wait: either the caller then sees n_done complete, or this sees it
+         * asleep. (A lock-free look, ordered against the caller's only by sequential
+         * consistency, was seen to lose the wakeup under QEMU, arm64 on an x86 host: each side
+         * missed the other's write, which sequential consistency forbids, and the caller
+         * slept forever.) */
         int done = atomic_fetch_add(&pool->n_done, 1) + 1;
-        if (done == pool->n_threads - 1 && atomic_load(&pool->caller_asleep)) {
+        if (done == pool->n_threads - 1) {
             tm_mutex_lock(pool->mutex);
-            tm_cond_broadcast(pool->done);
+            if (atomic_load(&pool->caller_asleep))
+                tm_cond_broadcast(pool->done);
             tm_mutex_unlock(pool->mutex);
         }
     }
