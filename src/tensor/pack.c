@@ -8,37 +8,79 @@
 bool tm_pack_supported(uint32_t type)
 {
     return type == TM_DTYPE_Q4_0 || type == TM_DTYPE_Q8_0 || type == TM_DTYPE_Q4_K ||
-           type == TM_DTYPE_Q6_K;
+           type == TM_DTYPE_Q5_K || type == TM_DTYPE_Q6_K;
 }
 
 bool tm_pack_act_is_q8_k(uint32_t type)
 {
-    return type == TM_DTYPE_Q4_K || type == TM_DTYPE_Q6_K;
+    return type == TM_DTYPE_Q4_K || type == TM_DTYPE_Q5_K || type == TM_DTYPE_Q6_K;
 }
 
-/* Q4_K: codes as the file's qs bytes in 4-byte chunks; the 6-bit scales and mins of the 16
- * rows regrouped so that sub-block j's 16 values sit in 16 consecutive bytes. */
+/* Q4_K and Q5_K share their scales: the 6-bit scales and mins of the 16 rows regrouped so
+ * that sub-block j's 16 values sit in 16 consecutive bytes (meta: d[16], dmin[16], then the
+ * three 64-byte tables). */
+static void pack_scales_mins(uint16_t d, uint16_t dmin, const uint8_t scales[12], int r,
+                             uint8_t *meta)
+{
+    uint16_t *dd = (uint16_t *)meta;
+    uint8_t *lo_sc = meta + 64, *lo_m = meta + 128, *hi = meta + 192;
+    dd[r] = d;
+    dd[16 + r] = dmin;
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; j++)
+        tm_q4k_scale_min(j, scales, &sc[j], &m[j]);
+    for (int jj = 0; jj < 4; jj++) {
+        lo_sc[jj * 16 + r] = (uint8_t)((sc[jj] & 15) | (sc[jj + 4] & 15) << 4);
+        lo_m[jj * 16 + r] = (uint8_t)((m[jj] & 15) | (m[jj + 4] & 15) << 4);
+        hi[jj * 16 + r] = (uint8_t)(sc[jj] >> 4 | (sc[jj + 4] >> 4) << 2 | (m[jj] >> 4) << 4 |
+                                    (m[jj + 4] >> 4) << 6);
+    }
+}
+
+static void unpack_scales_mins(const uint8_t *meta, int r, uint16_t *d, uint16_t *dmin,
+                               uint8_t scales[12])
+{
+    const uint16_t *dd = (const uint16_t *)meta;
+    *d = dd[r];
+    *dmin = dd[16 + r];
+    uint8_t sc[8], m[8];
+    for (int jj = 0; jj < 4; jj++) {
+        uint8_t ls = meta[64 + jj * 16 + r], lm = meta[128 + jj * 16 + r];
+        uint8_t h = meta[192 + jj * 16 + r];
+        sc[jj] = (uint8_t)((ls & 15) | (h & 3) << 4);
+        sc[jj + 4] = (uint8_t)((ls >> 4) | (h >> 2 & 3) << 4);
+        m[jj] = (uint8_t)((lm & 15) | (h >> 4 & 3) << 4);
+        m[jj + 4] = (uint8_t)((lm >> 4) | (h >> 6) << 4);
+    }
+    tm_q4k_pack_scales(sc, m, scales);
+}
+
+/* Q4_K: codes as the file's qs bytes in 4-byte chunks, then the scales and mins. */
 static void pack_q4_k(const tm_block_q4_k *rows, int64_t nb, uint8_t *group)
 {
     for (int64_t b = 0; b < nb; b++) {
         uint8_t *sb = group + b * 2304;
-        uint16_t *d = (uint16_t *)(sb + 2048), *dmin = d + 16;
-        uint8_t *lo_sc = sb + 2112, *lo_m = sb + 2176, *hi = sb + 2240;
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q4_k *blk = &rows[r * nb + b];
-            d[r] = blk->d;
-            dmin[r] = blk->dmin;
             for (int p = 0; p < 32; p++)
                 memcpy(sb + p * 64 + r * 4, blk->qs + p * 4, 4);
-            uint8_t sc[8], m[8];
-            for (int j = 0; j < 8; j++)
-                tm_q4k_scale_min(j, blk->scales, &sc[j], &m[j]);
-            for (int jj = 0; jj < 4; jj++) {
-                lo_sc[jj * 16 + r] = (uint8_t)((sc[jj] & 15) | (sc[jj + 4] & 15) << 4);
-                lo_m[jj * 16 + r] = (uint8_t)((m[jj] & 15) | (m[jj + 4] & 15) << 4);
-                hi[jj * 16 + r] = (uint8_t)(sc[jj] >> 4 | (sc[jj + 4] >> 4) << 2 |
-                                            (m[jj] >> 4) << 4 | (m[jj + 4] >> 4) << 6);
-            }
+            pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb + 2048);
+        }
+    }
+}
+
+/* Q5_K: Q4_K's layout with the file's qh bytes in 4-byte chunks (8 vectors) after the qs. */
+static void pack_q5_k(const tm_block_q5_k *rows, int64_t nb, uint8_t *group)
+{
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *sb = group + b * 2816;
+        for (int r = 0; r < TM_PACK_ROWS; r++) {
+            const tm_block_q5_k *blk = &rows[r * nb + b];
+            for (int p = 0; p < 32; p++)
+                memcpy(sb + p * 64 + r * 4, blk->qs + p * 4, 4);
+            for (int q = 0; q < 8; q++)
+                memcpy(sb + 2048 + q * 64 + r * 4, blk->qh + q * 4, 4);
+            pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb + 2560);
         }
     }
 }
@@ -104,6 +146,8 @@ void tm_pack_group(uint32_t type, const void *rows, int64_t n_cols, void *group)
         pack_q8_0(rows, nb, group);
     else if (type == TM_DTYPE_Q4_K)
         pack_q4_k(rows, n_cols / TM_QK_K, group);
+    else if (type == TM_DTYPE_Q5_K)
+        pack_q5_k(rows, n_cols / TM_QK_K, group);
     else if (type == TM_DTYPE_Q6_K)
         pack_q6_k(rows, n_cols / TM_QK_K, group);
     else
@@ -113,21 +157,18 @@ void tm_pack_group(uint32_t type, const void *rows, int64_t n_cols, void *group)
 /* Row r of a packed K-quant group back in the file's block layout, one super-block at a time. */
 static void unpack_q4_k(const uint8_t *sb, int r, tm_block_q4_k *blk)
 {
-    const uint16_t *d = (const uint16_t *)(sb + 2048);
-    blk->d = d[r];
-    blk->dmin = d[16 + r];
     for (int p = 0; p < 32; p++)
         memcpy(blk->qs + p * 4, sb + p * 64 + r * 4, 4);
-    uint8_t sc[8], m[8];
-    for (int jj = 0; jj < 4; jj++) {
-        uint8_t ls = sb[2112 + jj * 16 + r], lm = sb[2176 + jj * 16 + r];
-        uint8_t h = sb[2240 + jj * 16 + r];
-        sc[jj] = (uint8_t)((ls & 15) | (h & 3) << 4);
-        sc[jj + 4] = (uint8_t)((ls >> 4) | (h >> 2 & 3) << 4);
-        m[jj] = (uint8_t)((lm & 15) | (h >> 4 & 3) << 4);
-        m[jj + 4] = (uint8_t)((lm >> 4) | (h >> 6) << 4);
-    }
-    tm_q4k_pack_scales(sc, m, blk->scales);
+    unpack_scales_mins(sb + 2048, r, &blk->d, &blk->dmin, blk->scales);
+}
+
+static void unpack_q5_k(const uint8_t *sb, int r, tm_block_q5_k *blk)
+{
+    for (int p = 0; p < 32; p++)
+        memcpy(blk->qs + p * 4, sb + p * 64 + r * 4, 4);
+    for (int q = 0; q < 8; q++)
+        memcpy(blk->qh + q * 4, sb + 2048 + q * 64 + r * 4, 4);
+    unpack_scales_mins(sb + 2560, r, &blk->d, &blk->dmin, blk->scales);
 }
 
 static void unpack_q6_k(const uint8_t *sb, int r, tm_block_q6_k *blk)
@@ -147,12 +188,16 @@ void tm_pack_row_to_float(uint32_t type, const void *group, int r, int64_t n_col
 {
     int64_t nb = n_cols / 32;
     const uint8_t *g = group;
-    if (type == TM_DTYPE_Q4_K || type == TM_DTYPE_Q6_K) {
+    if (type == TM_DTYPE_Q4_K || type == TM_DTYPE_Q5_K || type == TM_DTYPE_Q6_K) {
         const tm_type_traits *tr = tm_type_traits_get(type);
         for (int64_t b = 0; b < n_cols / TM_QK_K; b++, dst += TM_QK_K) {
             if (type == TM_DTYPE_Q4_K) {
                 tm_block_q4_k blk;
                 unpack_q4_k(g + b * 2304, r, &blk);
+                tr->to_float(&blk, dst, TM_QK_K);
+            } else if (type == TM_DTYPE_Q5_K) {
+                tm_block_q5_k blk;
+                unpack_q5_k(g + b * 2816, r, &blk);
                 tr->to_float(&blk, dst, TM_QK_K);
             } else {
                 tm_block_q6_k blk;

@@ -265,6 +265,9 @@ tm_attn_values_fn tm_attn_values_ref(uint32_t type);
  *               m of sub-block j (< 8) for the 16 rows: 64 bytes of low nibbles of sc
  *               (byte 16jj + r: sc[jj] | sc[jj + 4] << 4), 64 of m, 64 of the high bits
  *               (sc[jj], sc[jj + 4], m[jj], m[jj + 4] in bit pairs 0, 2, 4, 6).
+ *   Q5_K group: per super-block, 2816 bytes: Q4_K's 32 vectors of qs, then 8 vectors of qh
+ *               (vector q lane r byte j = qh[4q + j] of row r: bit c of qh[l] is the fifth bit
+ *               of column 32c + l), then d, dmin and the scale tables as Q4_K's.
  *   Q6_K group: per super-block, 3360 bytes: 32 vectors of ql (vector p: ql[4p + j]), 16 of
  *               qh (vector q: qh[4q + j]), d[16], then the group scales in pairs: byte
  *               32i + 2r: scales[2i] of row r, 32i + 2r + 1: scales[2i + 1].

@@ -194,24 +194,26 @@ static inline float q8k_d(const uint8_t *blk)
     return d;
 }
 
-/* Q4_K, sub-block by sub-block: the eight words of sub-block j for every token, then its
- * scale d * sc[j] for the 16 rows. The mins' share, dmin * m[j] * sum of the sub-block's
+/* Q4_K and Q5_K, sub-block by sub-block: the eight words of sub-block j for every token, then
+ * its scale d * sc[j] for the 16 rows. The mins' share, dmin * m[j] * sum of the sub-block's
  * activation codes, is one vpdpwssd per token and sub-block against the Q8_K sums of 16
- * taken in pairs, with m[j] in both halves of each lane. */
+ * taken in pairs, with m[j] in both halves of each lane. Q5_K (five) adds each code's fifth
+ * bit, bit j of the qh vector beside its nibble's, moved to bit 4. */
 static inline __attribute__((always_inline)) void
-gemm_q4_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uint8_t *act,
-               uint64_t act_stride, float *y, int64_t y_stride)
+gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint8_t *group,
+                    const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
 {
+    const int64_t sb_bytes = five ? 2816 : 2304, meta = five ? 2560 : 2048;
     __m512 acc[GEMM_TOKENS];
     for (int t = 0; t < n_t; t++)
         acc[t] = _mm512_setzero_ps();
-    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m512i low = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
     const __m128i low128 = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(3);
     for (int64_t b = 0; b < nsb; b++) {
-        const uint8_t *sb = group + b * 2304;
-        if (n_t <= 2) /* decode streams the weights: ask for the next super-block */
-            for (int l = 0; l < 2304; l += 64)
-                _mm_prefetch((const char *)(sb + GEMM_PREFETCH_Q4_K * 2304 + l),
+        const uint8_t *sb = group + b * sb_bytes;
+        if (n_t <= 2) /* decode streams the weights: ask for the next super-blocks */
+            for (int64_t l = 0; l < sb_bytes; l += 64)
+                _mm_prefetch((const char *)(sb + GEMM_PREFETCH_Q4_K * sb_bytes + l),
                              GEMM_PREFETCH_HINT);
         const uint8_t *xb[GEMM_TOKENS];
         float dx[GEMM_TOKENS];
@@ -219,16 +221,17 @@ gemm_q4_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
             xb[t] = q8k_block(act + (uint64_t)t * act_stride, b);
             dx[t] = q8k_d(xb[t]);
         }
-        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 2048)));
-        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 2080)));
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + meta)));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + meta + 32)));
         __m512i mins[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             mins[t] = _mm512_setzero_si512();
+#pragma GCC unroll 8 /* the fifth bit's shift a constant */
         for (int j = 0; j < 8; j++) {
             int jj = j & 3, up = j >> 2;
-            __m128i ls = _mm_loadu_si128((const __m128i *)(sb + 2112 + jj * 16));
-            __m128i lm = _mm_loadu_si128((const __m128i *)(sb + 2176 + jj * 16));
-            __m128i hb = _mm_loadu_si128((const __m128i *)(sb + 2240 + jj * 16));
+            __m128i ls = _mm_loadu_si128((const __m128i *)(sb + meta + 64 + jj * 16));
+            __m128i lm = _mm_loadu_si128((const __m128i *)(sb + meta + 128 + jj * 16));
+            __m128i hb = _mm_loadu_si128((const __m128i *)(sb + meta + 192 + jj * 16));
             if (up) {
                 ls = _mm_srli_epi16(ls, 4);
                 lm = _mm_srli_epi16(lm, 4);
@@ -247,6 +250,11 @@ gemm_q4_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
             for (int g = 0; g < 8; g++) {
                 __m512i p = _mm512_loadu_si512(qs + g * 64);
                 w[g] = _mm512_and_si512((j & 1) ? _mm512_srli_epi16(p, 4) : p, low);
+                if (five) { /* w | (bit j of qh moved to bit 4) */
+                    __m512i h = _mm512_loadu_si512(sb + 2048 + g * 64);
+                    h = j < 4 ? _mm512_slli_epi16(h, 4 - j) : _mm512_srli_epi16(h, j - 4);
+                    w[g] = _mm512_ternarylogic_epi32(w[g], h, bit4, 0xF8);
+                }
             }
             __m512i s[GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
@@ -267,6 +275,20 @@ gemm_q4_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
     }
     for (int t = 0; t < n_t; t++)
         _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+static inline __attribute__((always_inline)) void
+gemm_q4_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uint8_t *act,
+               uint64_t act_stride, float *y, int64_t y_stride)
+{
+    gemm_qk_affine_pass(n_t, 0, nsb, group, act, act_stride, y, y_stride);
+}
+
+static inline __attribute__((always_inline)) void
+gemm_q5_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uint8_t *act,
+               uint64_t act_stride, float *y, int64_t y_stride)
+{
+    gemm_qk_affine_pass(n_t, 1, nsb, group, act, act_stride, y, y_stride);
 }
 
 /* Q6_K, group of 16 columns by group: four words of 6-bit codes rebuilt from a nibble and a
@@ -379,6 +401,7 @@ gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
     }
 
 GEMM_K_DEFINE(x512_gemm_x16_q4_k, gemm_q4_k_pass)
+GEMM_K_DEFINE(x512_gemm_x16_q5_k, gemm_q5_k_pass)
 GEMM_K_DEFINE(x512_gemm_x16_q6_k, gemm_q6_k_pass)
 
 static void x512_gemm_fill(tm_kernels *k)
@@ -386,6 +409,7 @@ static void x512_gemm_fill(tm_kernels *k)
     k->gemm_x16[TM_DTYPE_Q4_0] = x512_gemm_x16_q4_0;
     k->gemm_x16[TM_DTYPE_Q8_0] = x512_gemm_x16_q8_0;
     k->gemm_x16[TM_DTYPE_Q4_K] = x512_gemm_x16_q4_k;
+    k->gemm_x16[TM_DTYPE_Q5_K] = x512_gemm_x16_q5_k;
     k->gemm_x16[TM_DTYPE_Q6_K] = x512_gemm_x16_q6_k;
 }
 
