@@ -23,7 +23,8 @@ static void pack_scales_mins(uint16_t d, uint16_t dmin, const uint8_t scales[12]
                              uint8_t *meta)
 {
     uint16_t *dd = (uint16_t *)meta;
-    uint8_t *lo_sc = meta + 64, *lo_m = meta + 128, *hi = meta + 192;
+    uint8_t *lo_sc = meta + TM_PACK_KM_LO_SC, *lo_m = meta + TM_PACK_KM_LO_M,
+            *hi = meta + TM_PACK_KM_HI;
     dd[r] = d;
     dd[16 + r] = dmin;
     uint8_t sc[8], m[8];
@@ -45,8 +46,8 @@ static void unpack_scales_mins(const uint8_t *meta, int r, uint16_t *d, uint16_t
     *dmin = dd[16 + r];
     uint8_t sc[8], m[8];
     for (int jj = 0; jj < 4; jj++) {
-        uint8_t ls = meta[64 + jj * 16 + r], lm = meta[128 + jj * 16 + r];
-        uint8_t h = meta[192 + jj * 16 + r];
+        uint8_t ls = meta[TM_PACK_KM_LO_SC + jj * 16 + r], lm = meta[TM_PACK_KM_LO_M + jj * 16 + r];
+        uint8_t h = meta[TM_PACK_KM_HI + jj * 16 + r];
         sc[jj] = (uint8_t)((ls & 15) | (h & 3) << 4);
         sc[jj + 4] = (uint8_t)((ls >> 4) | (h >> 2 & 3) << 4);
         m[jj] = (uint8_t)((lm & 15) | (h >> 4 & 3) << 4);
@@ -55,32 +56,32 @@ static void unpack_scales_mins(const uint8_t *meta, int r, uint16_t *d, uint16_t
     tm_q4k_pack_scales(sc, m, scales);
 }
 
-/* Q4_K: codes as the file's qs bytes in 4-byte chunks, then the scales and mins. */
+/* Q4_K: the scales and mins, then the codes as the file's qs bytes in 4-byte chunks. */
 static void pack_q4_k(const tm_block_q4_k *rows, int64_t nb, uint8_t *group)
 {
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t *sb = group + b * 2304;
+        uint8_t *sb = group + b * TM_PACK_Q4_K_SB;
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q4_k *blk = &rows[r * nb + b];
+            pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb);
             for (int p = 0; p < 32; p++)
-                memcpy(sb + p * 64 + r * 4, blk->qs + p * 4, 4);
-            pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb + 2048);
+                memcpy(sb + TM_PACK_Q4_K_QS + p * 64 + r * 4, blk->qs + p * 4, 4);
         }
     }
 }
 
-/* Q5_K: Q4_K's layout with the file's qh bytes in 4-byte chunks (8 vectors) after the qs. */
+/* Q5_K: Q4_K's layout with the file's qh bytes in 4-byte chunks (8 vectors) before the qs. */
 static void pack_q5_k(const tm_block_q5_k *rows, int64_t nb, uint8_t *group)
 {
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t *sb = group + b * 2816;
+        uint8_t *sb = group + b * TM_PACK_Q5_K_SB;
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q5_k *blk = &rows[r * nb + b];
-            for (int p = 0; p < 32; p++)
-                memcpy(sb + p * 64 + r * 4, blk->qs + p * 4, 4);
+            pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb);
             for (int q = 0; q < 8; q++)
-                memcpy(sb + 2048 + q * 64 + r * 4, blk->qh + q * 4, 4);
-            pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb + 2560);
+                memcpy(sb + TM_PACK_Q5_K_QH + q * 64 + r * 4, blk->qh + q * 4, 4);
+            for (int p = 0; p < 32; p++)
+                memcpy(sb + TM_PACK_Q5_K_QS + p * 64 + r * 4, blk->qs + p * 4, 4);
         }
     }
 }
@@ -110,12 +111,12 @@ static void pack_q6_k(const tm_block_q6_k *rows, int64_t nb, uint8_t *group)
 
 static void pack_q4_0(const tm_block_q4_0 *rows, int64_t nb, uint8_t *group)
 {
-    uint16_t *d = (uint16_t *)(group + nb * 256);
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t *qs = group + b * 256;
+        uint16_t *d = (uint16_t *)(group + b * TM_PACK_Q4_0_BLOCK);
+        uint8_t *qs = group + b * TM_PACK_Q4_0_BLOCK + TM_PACK_CODES;
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q4_0 *blk = &rows[r * nb + b];
-            d[b * TM_PACK_ROWS + r] = blk->d;
+            d[r] = blk->d;
             for (int v = 0; v < 4; v++)
                 memcpy(qs + v * 64 + r * 4, blk->qs + v * 4, 4);
         }
@@ -124,12 +125,12 @@ static void pack_q4_0(const tm_block_q4_0 *rows, int64_t nb, uint8_t *group)
 
 static void pack_q8_0(const tm_block_q8_0 *rows, int64_t nb, uint8_t *group)
 {
-    uint16_t *d = (uint16_t *)(group + nb * 512);
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t *qs = group + b * 512;
+        uint16_t *d = (uint16_t *)(group + b * TM_PACK_Q8_0_BLOCK);
+        uint8_t *qs = group + b * TM_PACK_Q8_0_BLOCK + TM_PACK_CODES;
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q8_0 *blk = &rows[r * nb + b];
-            d[b * TM_PACK_ROWS + r] = blk->d;
+            d[r] = blk->d;
             for (int g = 0; g < 8; g++)
                 for (int j = 0; j < 4; j++) /* unsigned: vpdpbusd's first operand */
                     qs[g * 64 + r * 4 + j] = (uint8_t)(blk->qs[g * 4 + j] ^ 0x80);
@@ -157,18 +158,18 @@ void tm_pack_group(uint32_t type, const void *rows, int64_t n_cols, void *group)
 /* Row r of a packed K-quant group back in the file's block layout, one super-block at a time. */
 static void unpack_q4_k(const uint8_t *sb, int r, tm_block_q4_k *blk)
 {
+    unpack_scales_mins(sb, r, &blk->d, &blk->dmin, blk->scales);
     for (int p = 0; p < 32; p++)
-        memcpy(blk->qs + p * 4, sb + p * 64 + r * 4, 4);
-    unpack_scales_mins(sb + 2048, r, &blk->d, &blk->dmin, blk->scales);
+        memcpy(blk->qs + p * 4, sb + TM_PACK_Q4_K_QS + p * 64 + r * 4, 4);
 }
 
 static void unpack_q5_k(const uint8_t *sb, int r, tm_block_q5_k *blk)
 {
-    for (int p = 0; p < 32; p++)
-        memcpy(blk->qs + p * 4, sb + p * 64 + r * 4, 4);
+    unpack_scales_mins(sb, r, &blk->d, &blk->dmin, blk->scales);
     for (int q = 0; q < 8; q++)
-        memcpy(blk->qh + q * 4, sb + 2048 + q * 64 + r * 4, 4);
-    unpack_scales_mins(sb + 2560, r, &blk->d, &blk->dmin, blk->scales);
+        memcpy(blk->qh + q * 4, sb + TM_PACK_Q5_K_QH + q * 64 + r * 4, 4);
+    for (int p = 0; p < 32; p++)
+        memcpy(blk->qs + p * 4, sb + TM_PACK_Q5_K_QS + p * 64 + r * 4, 4);
 }
 
 static void unpack_q6_k(const uint8_t *sb, int r, tm_block_q6_k *blk)
@@ -193,38 +194,38 @@ void tm_pack_row_to_float(uint32_t type, const void *group, int r, int64_t n_col
         for (int64_t b = 0; b < n_cols / TM_QK_K; b++, dst += TM_QK_K) {
             if (type == TM_DTYPE_Q4_K) {
                 tm_block_q4_k blk;
-                unpack_q4_k(g + b * 2304, r, &blk);
+                unpack_q4_k(g + b * TM_PACK_Q4_K_SB, r, &blk);
                 tr->to_float(&blk, dst, TM_QK_K);
             } else if (type == TM_DTYPE_Q5_K) {
                 tm_block_q5_k blk;
-                unpack_q5_k(g + b * 2816, r, &blk);
+                unpack_q5_k(g + b * TM_PACK_Q5_K_SB, r, &blk);
                 tr->to_float(&blk, dst, TM_QK_K);
             } else {
                 tm_block_q6_k blk;
-                unpack_q6_k(g + b * 3360, r, &blk);
+                unpack_q6_k(g + b * TM_PACK_Q6_K_SB, r, &blk);
                 tr->to_float(&blk, dst, TM_QK_K);
             }
         }
         return;
     }
     if (type == TM_DTYPE_Q4_0) {
-        const uint16_t *d = (const uint16_t *)(g + nb * 256);
         for (int64_t b = 0; b < nb; b++, dst += 32) {
-            float s = tm_f16_to_f32(d[b * TM_PACK_ROWS + r]);
+            const uint8_t *blk = g + b * TM_PACK_Q4_0_BLOCK;
+            float s = tm_f16_to_f32(((const uint16_t *)blk)[r]);
             for (int v = 0; v < 4; v++)
                 for (int j = 0; j < 4; j++) {
-                    uint8_t byte = g[b * 256 + v * 64 + r * 4 + j];
+                    uint8_t byte = blk[TM_PACK_CODES + v * 64 + r * 4 + j];
                     dst[4 * v + j] = s * (float)((byte & 0xF) - 8);
                     dst[16 + 4 * v + j] = s * (float)((byte >> 4) - 8);
                 }
         }
     } else {
         assert(type == TM_DTYPE_Q8_0);
-        const uint16_t *d = (const uint16_t *)(g + nb * 512);
         for (int64_t b = 0; b < nb; b++, dst += 32) {
-            float s = tm_f16_to_f32(d[b * TM_PACK_ROWS + r]);
+            const uint8_t *blk = g + b * TM_PACK_Q8_0_BLOCK;
+            float s = tm_f16_to_f32(((const uint16_t *)blk)[r]);
             for (int k = 0; k < 32; k++)
-                dst[k] = s * (float)((int)g[b * 512 + (k / 4) * 64 + r * 4 + k % 4] - 128);
+                dst[k] = s * (float)((int)blk[TM_PACK_CODES + (k / 4) * 64 + r * 4 + k % 4] - 128);
         }
     }
 }

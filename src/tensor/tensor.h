@@ -251,23 +251,26 @@ tm_attn_values_fn tm_attn_values_ref(uint32_t type);
  * has a GEMM for its type. Rows go in groups of TM_PACK_ROWS = 16; a group stores, for every
  * block of 32 columns, its codes so that one 64-byte vector holds four consecutive codes of
  * each of the 16 rows (the operand layout of vpdpbusd against one broadcast activation
- * word; on Arm, four registers of 4 rows x 4 codes, the operand of SDOT by lane), then all
- * the groups' block scales after the codes. A group takes exactly the bytes
- * of its 16 rows in the file, so packing costs no memory once the file's pages are released.
+ * word; on Arm, four registers of 4 rows x 4 codes, the operand of SDOT by lane), each block's
+ * scales for the 16 rows just before its codes. A group takes exactly the bytes of its 16
+ * rows in the file, so packing costs no memory once the file's pages are released. A group
+ * lies in the order a decoding kernel reads it, front to back, so that the hardware
+ * prefetchers see one stream (scales that lay after all of a group's codes, a second
+ * stream, cost a third of a core's decoding speed).
  *
- *   Q4_0 group: nb blocks of 256 bytes: vector v (v < 4), lane r, byte j = file byte qs[4v + j]
- *               of row r (low nibble: column 4v + j, high nibble: column 16 + 4v + j);
- *               then nb x 16 fp16 scales.
- *   Q8_0 group: nb blocks of 512 bytes: vector g (g < 8), lane r, byte j = code [4g + j] of
- *               row r plus 128 (unsigned); then nb x 16 fp16 scales.
- *   Q4_K group: per super-block of 256 columns, 2304 bytes: 32 vectors, vector p lane r byte
- *               j = qs[4p + j] of row r; d[16], dmin[16] (fp16); the 6-bit scales sc and mins
- *               m of sub-block j (< 8) for the 16 rows: 64 bytes of low nibbles of sc
- *               (byte 16jj + r: sc[jj] | sc[jj + 4] << 4), 64 of m, 64 of the high bits
- *               (sc[jj], sc[jj + 4], m[jj], m[jj + 4] in bit pairs 0, 2, 4, 6).
- *   Q5_K group: per super-block, 2816 bytes: Q4_K's 32 vectors of qs, then 8 vectors of qh
+ *   Q4_0 group: nb blocks of 288 bytes: 16 fp16 scales (one per row), then 4 vectors of
+ *               codes: vector v (v < 4), lane r, byte j = file byte qs[4v + j] of row r (low
+ *               nibble: column 4v + j, high nibble: column 16 + 4v + j).
+ *   Q8_0 group: nb blocks of 544 bytes: 16 fp16 scales, then 8 vectors: vector g (g < 8),
+ *               lane r, byte j = code [4g + j] of row r plus 128 (unsigned).
+ *   Q4_K group: per super-block of 256 columns, 2304 bytes: first 256 bytes of scales: d[16],
+ *               dmin[16] (fp16); the 6-bit scales sc and mins m of sub-block j (< 8) for the
+ *               16 rows: 64 bytes of low nibbles of sc (byte 16jj + r: sc[jj] | sc[jj + 4]
+ *               << 4), 64 of m, 64 of the high bits (sc[jj], sc[jj + 4], m[jj], m[jj + 4] in
+ *               bit pairs 0, 2, 4, 6); then 32 vectors, vector p lane r byte j = qs[4p + j].
+ *   Q5_K group: per super-block, 2816 bytes: Q4_K's 256 bytes of scales, then 8 vectors of qh
  *               (vector q lane r byte j = qh[4q + j] of row r: bit c of qh[l] is the fifth bit
- *               of column 32c + l), then d, dmin and the scale tables as Q4_K's.
+ *               of column 32c + l), then Q4_K's 32 vectors of qs.
  *   Q6_K group: per super-block, 3360 bytes: 32 vectors of ql (vector p: ql[4p + j]), 16 of
  *               qh (vector q: qh[4q + j]), d[16], then the group scales in pairs: byte
  *               32i + 2r: scales[2i] of row r, 32i + 2r + 1: scales[2i + 1].
@@ -276,7 +279,21 @@ tm_attn_values_fn tm_attn_values_ref(uint32_t type);
  * token: nb float scales, nb int32 negated sums of the codes,
  * then the n int8 codes of the Q8_0 quantization (bit-identical to the Q8_0 activation
  * blocks). */
-#define TM_PACK_ROWS 16
+#define TM_PACK_ROWS       16
+/* Where the parts of packed blocks lie (the layout above): */
+#define TM_PACK_Q4_0_BLOCK 288 /* a block of 32 columns by 16 rows */
+#define TM_PACK_Q8_0_BLOCK 544
+#define TM_PACK_CODES      32   /* a Q4_0 or Q8_0 block's code vectors, after its scales */
+#define TM_PACK_Q4_K_SB    2304 /* a super-block of 256 columns by 16 rows */
+#define TM_PACK_Q5_K_SB    2816
+#define TM_PACK_Q6_K_SB    3360
+#define TM_PACK_KM_DMIN    32 /* Q4_K, Q5_K: d[16] at 0, dmin[16] here, then the tables */
+#define TM_PACK_KM_LO_SC   64
+#define TM_PACK_KM_LO_M    128
+#define TM_PACK_KM_HI      192
+#define TM_PACK_Q4_K_QS    256 /* Q4_K's 32 code vectors */
+#define TM_PACK_Q5_K_QH    256 /* Q5_K's 8 vectors of fifth bits */
+#define TM_PACK_Q5_K_QS    768 /* and its 32 code vectors */
 /* The types with a packed layout. */
 bool tm_pack_supported(uint32_t type);
 /* Rewrites 16 consecutive rows (file layout, row_bytes each) into one packed group. */

@@ -97,17 +97,16 @@ static inline __m512 float_table(float first)
 
 /* ---- panels: columns c .. c + 31 (c a multiple of 32) of one packed group as a B tile ---- */
 
-/* Q4_0: block b's vector v, lane r, byte j: columns 4v + j (low nibble) and 16 + 4v + j
- * (high) of row r; B row p < 8 takes bytes 2(p % 2), +1 of vector p / 2 (low nibbles), row
+/* Q4_0: after block b's scales, its vector v, lane r, byte j: columns 4v + j (low nibble) and 16 +
+ * 4v + j (high) of row r; B row p < 8 takes bytes 2(p % 2), +1 of vector p / 2 (low nibbles), row
  * 8 + p the same bytes' high nibbles. w = d (q - 8). */
 static void panel_q4_0(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t *out)
 {
-    int64_t nb = n_cols / 32, b = c / 32;
-    const uint16_t *scales = (const uint16_t *)(group + nb * 256);
+    (void)n_cols;
     const __m512 table = float_table(-8.0f);
     const __m512i inter = pair_interleave();
-    const uint8_t *qs = group + b * 256;
-    __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(scales + b * 16)));
+    const uint8_t *blk = group + c / 32 * TM_PACK_Q4_0_BLOCK, *qs = blk + TM_PACK_CODES;
+    __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)blk));
     for (int v = 0; v < 4; v++) {
         __m512i x = _mm512_loadu_si512(qs + v * 64);
         for (int h = 0; h < 2; h++) { /* bytes 2h, 2h + 1 */
@@ -120,16 +119,15 @@ static void panel_q4_0(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
     }
 }
 
-/* Q8_0: vector g, lane r, byte j: column 4g + j of row r, plus 128; B row p takes bytes
- * 2(p % 2), +1 of vector p / 2. w = d (u - 128). */
+/* Q8_0: after the scales, vector g, lane r, byte j: column 4g + j of row r, plus 128; B row p takes
+ * bytes 2(p % 2), +1 of vector p / 2. w = d (u - 128). */
 static void panel_q8_0(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t *out)
 {
-    int64_t nb = n_cols / 32, b = c / 32;
-    const uint16_t *scales = (const uint16_t *)(group + nb * 512);
+    (void)n_cols;
     const __m512i byte = _mm512_set1_epi32(0xFF), half = _mm512_set1_epi32(128),
                   inter = pair_interleave();
-    const uint8_t *qs = group + b * 512;
-    __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(scales + b * 16)));
+    const uint8_t *blk = group + c / 32 * TM_PACK_Q8_0_BLOCK, *qs = blk + TM_PACK_CODES;
+    __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)blk));
     for (int p = 0; p < 16; p++) {
         __m512i x = _mm512_loadu_si512(qs + (p / 2) * 64);
         int sh = 16 * (p % 2);
@@ -155,22 +153,22 @@ static inline __attribute__((always_inline)) void q4_k_rows(const int hi, const 
     }
 }
 
-/* Q4_K: super-block vector p, lane r, byte j = qs[4p + j] of row r; sub-block s (32 columns)
- * is the low (even s) or high (odd s) nibbles of vectors 8 (s / 2) .. + 7, column 4 (p % 8) + j.
- * w = d sc q - dmin m. */
+/* Q4_K: after the scales, super-block vector p, lane r, byte j = qs[4p + j] of row r; sub-block s
+ * (32 columns) is the low (even s) or high (odd s) nibbles of vectors 8 (s / 2) .. + 7, column 4 (p
+ * % 8) + j. w = d sc q - dmin m. */
 static void panel_q4_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t *out)
 {
     (void)n_cols;
     const __m512 table = float_table(0.0f);
     const __m512i inter = pair_interleave();
     const __m128i low = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(3);
-    const uint8_t *sb = group + c / TM_QK_K * 2304;
+    const uint8_t *sb = group + c / TM_QK_K * TM_PACK_Q4_K_SB;
     int s = (int)(c % TM_QK_K / 32), jj = s & 3;
-    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 2048)));
-    __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 2080)));
-    __m128i ls = _mm_loadu_si128((const __m128i *)(sb + 2112 + jj * 16));
-    __m128i lm = _mm_loadu_si128((const __m128i *)(sb + 2176 + jj * 16));
-    __m128i hb = _mm_loadu_si128((const __m128i *)(sb + 2240 + jj * 16));
+    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)sb));
+    __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + TM_PACK_KM_DMIN)));
+    __m128i ls = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_LO_SC + jj * 16));
+    __m128i lm = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_LO_M + jj * 16));
+    __m128i hb = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_HI + jj * 16));
     if (s >> 2) {
         ls = _mm_srli_epi16(ls, 4);
         lm = _mm_srli_epi16(lm, 4);
@@ -182,7 +180,7 @@ static void panel_q4_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
     __m512 scale = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)));
     __m512 neg_min = _mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), dmin),
                                    _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(m)));
-    const uint8_t *qs = sb + (s >> 1) * 8 * 64;
+    const uint8_t *qs = sb + TM_PACK_Q4_K_QS + (s >> 1) * 8 * 64;
     if (s & 1) /* the high nibbles: shifts fixed at compile time either way */
         q4_k_rows(4, qs, table, scale, neg_min, inter, out);
     else

@@ -78,8 +78,8 @@ ARM_INLINE gemm_act gemm_act_row(const uint8_t *row, int64_t nb)
 
 /* Q4_0 (q4) or Q8_0: rows 4 q0 .. 4 (q0 + nq) - 1 of the group by n_t tokens. */
 ARM_INLINE void gemm_q8_pass(const int n_t, const int q0, const int nq, const bool q4, int64_t nb,
-                             const uint8_t *codes, const uint8_t *scales, const uint8_t *act,
-                             uint64_t act_stride, float *y, int64_t y_stride)
+                             const uint8_t *group, const uint8_t *act, uint64_t act_stride,
+                             float *y, int64_t y_stride)
 {
     const int n_c = GEMM_CHAINS(n_t);
     gemm_act a[GEMM_TOKENS];
@@ -90,7 +90,9 @@ ARM_INLINE void gemm_q8_pass(const int n_t, const int q0, const int nq, const bo
             acc[t][q] = vdupq_n_f32(0);
     }
     const uint8x16_t low = vdupq_n_u8(0x0F), sign = vdupq_n_u8(0x80);
+    const int64_t block_bytes = q4 ? TM_PACK_Q4_0_BLOCK : TM_PACK_Q8_0_BLOCK;
     for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + b * block_bytes, *qs = blk + TM_PACK_CODES;
         int8x16_t x[GEMM_TOKENS][2];
         int32x4_t s[GEMM_TOKENS][4][2];
         for (int t = 0; t < n_t; t++) {
@@ -103,10 +105,9 @@ ARM_INLINE void gemm_q8_pass(const int n_t, const int q0, const int nq, const bo
                 s[t][q][1] = vdupq_n_s32(0);
             }
         }
-        if (q4) { /* vector v: low nibbles are columns 4v.., high ones 16 + 4v.. */
-            const uint8_t *qs = codes + b * 256;
+        if (q4) {         /* vector v: low nibbles are columns 4v.., high ones 16 + 4v.. */
             if (n_t <= 2) /* decoding streams the weights: ask for them early */
-                __builtin_prefetch(qs + 4 * 256);
+                __builtin_prefetch(blk + 4 * TM_PACK_Q4_0_BLOCK);
             for (int v = 0; v < 4; v++)
                 for (int q = 0; q < nq; q++) {
                     uint8x16_t p = quartet(qs + v * 64, q0 + q);
@@ -118,9 +119,8 @@ ARM_INLINE void gemm_q8_pass(const int n_t, const int q0, const int nq, const bo
                     }
                 }
         } else { /* vector g: columns 4g..4g + 3, stored q + 128 */
-            const uint8_t *qs = codes + b * 512;
             if (n_t <= 2)
-                __builtin_prefetch(qs + 2 * 512);
+                __builtin_prefetch(blk + 2 * TM_PACK_Q8_0_BLOCK);
             for (int g = 0; g < 8; g++)
                 for (int q = 0; q < nq; q++) {
                     int8x16_t w = vreinterpretq_s8_u8(veorq_u8(quartet(qs + g * 64, q0 + q), sign));
@@ -129,7 +129,7 @@ ARM_INLINE void gemm_q8_pass(const int n_t, const int q0, const int nq, const bo
                 }
         }
         for (int q = 0; q < nq; q++) {
-            float32x4_t dw = scales4(scales + b * 32 + (q0 + q) * 8);
+            float32x4_t dw = scales4(blk + (q0 + q) * 8);
             for (int t = 0; t < n_t; t++) {
                 int32x4_t sum = n_c == 2 ? vaddq_s32(s[t][q][0], s[t][q][1]) : s[t][q][0];
                 acc[t][q] = vfmaq_f32(acc[t][q], vcvtq_f32_s32(sum), vmulq_n_f32(dw, a[t].d[b]));
@@ -173,16 +173,16 @@ static void arm_gemm_x16_q4_0(int64_t n_cols, const void *group, const void *act
                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
 {
     int64_t nb = n_cols / 32;
-    const uint8_t *codes = group, *scales = codes + nb * 256, *x = act;
-    GEMM_TOKEN_LOOP(gemm_q8_pass, true, nb, codes, scales);
+    const uint8_t *x = act;
+    GEMM_TOKEN_LOOP(gemm_q8_pass, true, nb, group);
 }
 
 static void arm_gemm_x16_q8_0(int64_t n_cols, const void *group, const void *act,
                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
 {
     int64_t nb = n_cols / 32;
-    const uint8_t *codes = group, *scales = codes + nb * 512, *x = act;
-    GEMM_TOKEN_LOOP(gemm_q8_pass, false, nb, codes, scales);
+    const uint8_t *x = act;
+    GEMM_TOKEN_LOOP(gemm_q8_pass, false, nb, group);
 }
 
 /* ---- K-quants x Q8_K ---------------------------------------------------------------------
@@ -221,8 +221,8 @@ ARM_INLINE int32x4_t widen_s8_quartet(int8x16_t v, const int q)
     return q % 2 == 0 ? vmovl_s16(vget_low_s16(h)) : vmovl_s16(vget_high_s16(h));
 }
 
-/* Q4_K: per super-block (2304 bytes) 32 code vectors, d[16], dmin[16], then the 6-bit scales
- * and mins of sub-block j for the 16 rows (tensor.h). Sub-block j reads vectors 8 (j / 2)
+/* Q4_K: per super-block (2304 bytes) d[16], dmin[16], the 6-bit scales and mins of sub-block
+ * j for the 16 rows, then 32 code vectors (tensor.h). Sub-block j reads vectors 8 (j / 2)
  * .. + 7, low nibbles for even j and high ones for odd; its sum for each row is scaled by
  * sc[j] in the integer lanes, and m[j] x (the token's sum of the sub-block's codes) gathers
  * the mins, both exact; the super-block ends with d x sum - dmin x mins in float. */
@@ -237,10 +237,10 @@ ARM_INLINE void gemm_q4_k_pass(const int n_t, const int q0, const int nq, int64_
             acc[t][q] = vdupq_n_f32(0);
     const uint8x16_t low = vdupq_n_u8(0x0F), three = vdupq_n_u8(3);
     for (int64_t b = 0; b < nsb; b++) {
-        const uint8_t *sb = group + b * 2304;
+        const uint8_t *sb = group + b * TM_PACK_Q4_K_SB;
         if (n_t <= 2)
-            for (int l = 0; l < 2304; l += 256)
-                __builtin_prefetch(sb + 2 * 2304 + l);
+            for (int l = 0; l < TM_PACK_Q4_K_SB; l += 256)
+                __builtin_prefetch(sb + 2 * TM_PACK_Q4_K_SB + l);
         const uint8_t *xb[GEMM_TOKENS];
         int16_t xsum[GEMM_TOKENS][8]; /* the sums of the tokens' sub-blocks of 32 codes */
         int32x4_t sumi[GEMM_TOKENS][4], mins[GEMM_TOKENS][4];
@@ -252,8 +252,9 @@ ARM_INLINE void gemm_q4_k_pass(const int n_t, const int q0, const int nq, int64_
         }
         for (int j = 0; j < 8; j++) {
             int jj = j & 3;
-            uint8x16_t ls = vld1q_u8(sb + 2112 + jj * 16), lm = vld1q_u8(sb + 2176 + jj * 16);
-            uint8x16_t hb = vld1q_u8(sb + 2240 + jj * 16), sc, m;
+            uint8x16_t ls = vld1q_u8(sb + TM_PACK_KM_LO_SC + jj * 16),
+                       lm = vld1q_u8(sb + TM_PACK_KM_LO_M + jj * 16);
+            uint8x16_t hb = vld1q_u8(sb + TM_PACK_KM_HI + jj * 16), sc, m;
             if (j < 4) {
                 sc = vorrq_u8(vandq_u8(ls, low), vshlq_n_u8(vandq_u8(hb, three), 4));
                 m = vorrq_u8(vandq_u8(lm, low), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), three), 4));
@@ -269,7 +270,7 @@ ARM_INLINE void gemm_q4_k_pass(const int n_t, const int q0, const int nq, int64_
                 for (int q = 0; q < nq; q++)
                     s[t][q][0] = s[t][q][1] = vdupq_n_s32(0);
             }
-            const uint8_t *qs = sb + (j >> 1) * 8 * 64;
+            const uint8_t *qs = sb + TM_PACK_Q4_K_QS + (j >> 1) * 8 * 64;
             for (int g = 0; g < 8; g++)
                 for (int q = 0; q < nq; q++) {
                     uint8x16_t p = quartet(qs + g * 64, q0 + q);
@@ -288,8 +289,8 @@ ARM_INLINE void gemm_q4_k_pass(const int n_t, const int q0, const int nq, int64_
             }
         }
         for (int q = 0; q < nq; q++) {
-            float32x4_t dw = scales4(sb + 2048 + (q0 + q) * 8);
-            float32x4_t dmin = scales4(sb + 2080 + (q0 + q) * 8);
+            float32x4_t dw = scales4(sb + (q0 + q) * 8);
+            float32x4_t dmin = scales4(sb + TM_PACK_KM_DMIN + (q0 + q) * 8);
             for (int t = 0; t < n_t; t++) {
                 float dx = q8k_d(xb[t]);
                 acc[t][q] = vfmaq_f32(acc[t][q], vcvtq_f32_s32(sumi[t][q]), vmulq_n_f32(dw, dx));

@@ -98,8 +98,8 @@ ARM_INLINE void mmla_store(float32x4_t f01, float32x4_t f23, float *y0, float *y
  * (columns 8o..8o + 7) is vectors 2o, 2o + 1 for Q8_0; for Q4_0 the low nibbles of vectors
  * 0-1 and 2-3, then the high nibbles of the same. */
 ARM_INLINE void mmla_q8_pass(const int n_p, const int q0, const int nq, const bool q4, int64_t nb,
-                             const uint8_t *codes, const uint8_t *scales, const uint8_t *act,
-                             uint64_t act_stride, float *y, int64_t y_stride)
+                             const uint8_t *group, const uint8_t *act, uint64_t act_stride,
+                             float *y, int64_t y_stride)
 {
     gemm_act a[2 * MMLA_PAIRS];
     float32x4_t acc[MMLA_PAIRS][4][2];
@@ -110,7 +110,9 @@ ARM_INLINE void mmla_q8_pass(const int n_p, const int q0, const int nq, const bo
             acc[p][q][0] = acc[p][q][1] = vdupq_n_f32(0);
     }
     const uint8x16_t low = vdupq_n_u8(0x0F);
+    const int64_t block_bytes = q4 ? TM_PACK_Q4_0_BLOCK : TM_PACK_Q8_0_BLOCK;
     for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + b * block_bytes, *qs = blk + TM_PACK_CODES;
         int8x16_t x[MMLA_PAIRS][4];
         int32x4_t s[MMLA_PAIRS][4][2];
         for (int p = 0; p < n_p; p++) {
@@ -130,7 +132,6 @@ ARM_INLINE void mmla_q8_pass(const int n_p, const int q0, const int nq, const bo
         }
         for (int q = 0; q < nq; q++) {
             if (q4) {
-                const uint8_t *qs = codes + b * 256;
                 for (int h = 0; h < 2; h++) { /* vectors 2h, 2h + 1: octets h (low), 2 + h */
                     uint8x16_t p0 = quartet(qs + 2 * h * 64, q0 + q);
                     uint8x16_t p1 = quartet(qs + (2 * h + 1) * 64, q0 + q);
@@ -142,7 +143,6 @@ ARM_INLINE void mmla_q8_pass(const int n_p, const int q0, const int nq, const bo
                     }
                 }
             } else {
-                const uint8_t *qs = codes + b * 512;
                 for (int o = 0; o < 4; o++) {
                     uint8x16_t w0 = quartet(qs + 2 * o * 64, q0 + q);
                     uint8x16_t w1 = quartet(qs + (2 * o + 1) * 64, q0 + q);
@@ -152,7 +152,7 @@ ARM_INLINE void mmla_q8_pass(const int n_p, const int q0, const int nq, const bo
             }
         }
         for (int q = 0; q < nq; q++) {
-            float32x4_t dw = scales4(scales + b * 32 + (q0 + q) * 8);
+            float32x4_t dw = scales4(blk + (q0 + q) * 8);
             for (int p = 0; p < n_p; p++) {
                 float32x4_t dx = pair_f32(a[2 * p].d[b], a[2 * p + 1].d[b]);
                 for (int r = 0; r < 2; r++)
@@ -180,7 +180,7 @@ ARM_INLINE void mmla_q4_k_pass(const int n_p, const int q0, const int nq, int64_
             acc[p][q][0] = acc[p][q][1] = vdupq_n_f32(0);
     const uint8x16_t low = vdupq_n_u8(0x0F), three = vdupq_n_u8(3);
     for (int64_t b = 0; b < nsb; b++) {
-        const uint8_t *sb = group + b * 2304;
+        const uint8_t *sb = group + b * TM_PACK_Q4_K_SB;
         const uint8_t *xb[2 * MMLA_PAIRS];
         int16_t xsum[2 * MMLA_PAIRS][8];
         int32x4_t sumi[MMLA_PAIRS][4][2];
@@ -194,8 +194,9 @@ ARM_INLINE void mmla_q4_k_pass(const int n_p, const int q0, const int nq, int64_
                 sumi[p][q][0] = sumi[p][q][1] = vdupq_n_s32(0);
         for (int j = 0; j < 8; j++) {
             int jj = j & 3;
-            uint8x16_t ls = vld1q_u8(sb + 2112 + jj * 16), lm = vld1q_u8(sb + 2176 + jj * 16);
-            uint8x16_t hb = vld1q_u8(sb + 2240 + jj * 16), sc, m;
+            uint8x16_t ls = vld1q_u8(sb + TM_PACK_KM_LO_SC + jj * 16),
+                       lm = vld1q_u8(sb + TM_PACK_KM_LO_M + jj * 16);
+            uint8x16_t hb = vld1q_u8(sb + TM_PACK_KM_HI + jj * 16), sc, m;
             if (j < 4) {
                 sc = vorrq_u8(vandq_u8(ls, low), vshlq_n_u8(vandq_u8(hb, three), 4));
                 m = vorrq_u8(vandq_u8(lm, low), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), three), 4));
@@ -218,7 +219,7 @@ ARM_INLINE void mmla_q4_k_pass(const int n_p, const int q0, const int nq, int64_
                 for (int q = 0; q < nq; q++)
                     s[p][q][0] = s[p][q][1] = vdupq_n_s32(0);
             }
-            const uint8_t *qs = sb + (j >> 1) * 8 * 64;
+            const uint8_t *qs = sb + TM_PACK_Q4_K_QS + (j >> 1) * 8 * 64;
             for (int q = 0; q < nq; q++)
                 for (int o = 0; o < 4; o++) {
                     uint8x16_t w0 = quartet(qs + 2 * o * 64, q0 + q);
@@ -236,8 +237,8 @@ ARM_INLINE void mmla_q4_k_pass(const int n_p, const int q0, const int nq, int64_
             }
         }
         for (int q = 0; q < nq; q++) {
-            float32x4_t dw = scales4(sb + 2048 + (q0 + q) * 8);
-            float32x4_t dmin = scales4(sb + 2080 + (q0 + q) * 8);
+            float32x4_t dw = scales4(sb + (q0 + q) * 8);
+            float32x4_t dmin = scales4(sb + TM_PACK_KM_DMIN + (q0 + q) * 8);
             for (int p = 0; p < n_p; p++) {
                 int32x4_t mn[2] = {vdupq_n_s32(0), vdupq_n_s32(0)};
                 for (int j = 0; j < 8; j++) {
@@ -355,16 +356,16 @@ static void arm_mmla_x16_q4_0(int64_t n_cols, const void *group, const void *act
                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
 {
     int64_t nb = n_cols / 32;
-    const uint8_t *codes = group, *scales = codes + nb * 256, *x = act;
-    MMLA_TOKEN_LOOP(mmla_q8_pass, gemm_q8_pass, true, nb, codes, scales);
+    const uint8_t *x = act;
+    MMLA_TOKEN_LOOP(mmla_q8_pass, gemm_q8_pass, true, nb, group);
 }
 
 static void arm_mmla_x16_q8_0(int64_t n_cols, const void *group, const void *act,
                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
 {
     int64_t nb = n_cols / 32;
-    const uint8_t *codes = group, *scales = codes + nb * 512, *x = act;
-    MMLA_TOKEN_LOOP(mmla_q8_pass, gemm_q8_pass, false, nb, codes, scales);
+    const uint8_t *x = act;
+    MMLA_TOKEN_LOOP(mmla_q8_pass, gemm_q8_pass, false, nb, group);
 }
 
 static void arm_mmla_x16_q4_k(int64_t n_cols, const void *group, const void *act,

@@ -15,20 +15,20 @@
 
 #include <immintrin.h>
 
-/* Decoding streams the weights once: each pass asks for what it will read some KiB ahead,
- * into L2 (prefetcht1), not L1. A prefetch into L1 holds one of the core's few L1 miss
- * buffers until its line arrives from DRAM, so the demand loads and the prefetches share
- * perhaps two dozen lines in flight; L2 tracks many more. Measured on an AMD Zen 4 (2
- * threads, llama-1b-shape, in-process A/B over 16 pairs of 32 tokens): L2 instead of L1 made
- * tg +18% for Q4_0, +46% for Q4_K_M, +3% for Q8_0. Distance: on one thread 8-32 KiB were
- * within noise of each other, 4 KiB 6% slower, 1-2 KiB clearly worse. A Q4_0 or Q8_0 group
- * keeps its scales after its codes, a second stream that starts anew at every group, so a
- * pass also asks for the next group's scales (+7% on Q4_0's tg). */
+/* Decoding streams the weights once, and a packed group lies in the order a pass reads it
+ * (tensor.h), so the hardware prefetchers see one stream and software prefetch mostly gets
+ * in their way: each prefetch instruction holds a load slot and a miss buffer, and on an AMD
+ * Zen 4 one core streaming Q4_0 with them reached 21 GB/s, without them 27 GB/s. Measured
+ * there in-process (2 threads, llama-1b-shape, 12-16 alternating pairs of 32 tokens),
+ * prefetching 8 KiB ahead cost Q4_0's tg 18%, Q4_K_M's 6%, Q8_0's 3%; Q5_K, whose pass does
+ * more work per byte, still gains 6% from asking for the super-block two ahead, and Q6_K,
+ * whose pass reads two streams (ql and qh) per super-block, loses half its speed without.
+ * Where we do prefetch, it goes into L2 (prefetcht1), not L1: a prefetch into L1 holds one of
+ * the core's few L1 miss buffers until its line arrives from DRAM. */
 #define GEMM_PREFETCH_HINT _MM_HINT_T1
-#define GEMM_PREFETCH      8192 /* bytes ahead of the weights being read (Q4_0, Q8_0) */
-/* in super-blocks: two ahead beat one by 5% on Q4_K_M's tg (both types); three or four
- * within noise of two */
-#define GEMM_PREFETCH_Q4_K 2
+/* in super-blocks: two ahead beat one by 5% on Q4_K_M's tg under the former layout; three
+ * or four within noise of two */
+#define GEMM_PREFETCH_Q5_K 2
 #define GEMM_PREFETCH_Q6_K 2
 #define GEMM_TOKENS        8 /* tokens per pass: 8 float sums + 8 weight vectors fit the registers */
 
@@ -82,9 +82,8 @@ dot_words(const int n_t, const int n_w, const __m512i *w, const uint8_t *const *
 }
 
 static inline __attribute__((always_inline)) void
-gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uint8_t *codes,
-              const uint16_t *scales, const uint8_t *act, uint64_t act_stride, float *y,
-              int64_t y_stride)
+gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uint8_t *group,
+              const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
 {
     gemm_act a[GEMM_TOKENS];
     __m512 acc[GEMM_TOKENS];
@@ -93,31 +92,21 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
         acc[t] = _mm512_setzero_ps();
     }
     const __m512i low = _mm512_set1_epi8(0x0F);
-    const int64_t code_bytes = offset_shift == 3 ? 256 : 512; /* a block's, 16 rows */
+    const int64_t block_bytes = offset_shift == 3 ? TM_PACK_Q4_0_BLOCK : TM_PACK_Q8_0_BLOCK;
     for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + b * block_bytes, *qs = blk + TM_PACK_CODES;
         __m512i w[8];
         if (offset_shift == 3) { /* Q4_0: four vectors of nibble pairs */
-            const uint8_t *qs = codes + b * 256;
-            if (n_t <= 2) /* decode streams the weights: ask for them early */
-                for (int v = 0; v < 4; v++)
-                    _mm_prefetch((const char *)(qs + GEMM_PREFETCH + v * 64), GEMM_PREFETCH_HINT);
             for (int v = 0; v < 4; v++) {
                 __m512i p = _mm512_loadu_si512(qs + v * 64);
                 w[v] = _mm512_and_si512(p, low);
                 w[v + 4] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
             }
         } else { /* Q8_0 */
-            const uint8_t *qs = codes + b * 512;
-            if (n_t <= 2) /* every other line: +9% on tg against every line */
-                for (int g = 0; g < 8; g += 2)
-                    _mm_prefetch((const char *)(qs + GEMM_PREFETCH + g * 64), GEMM_PREFETCH_HINT);
             for (int g = 0; g < 8; g++)
                 w[g] = _mm512_loadu_si512(qs + g * 64);
         }
-        if (n_t <= 2 && (b & 1) == 0) /* the scales of the next group, 32 bytes a block */
-            _mm_prefetch((const char *)(scales + b * 16) + nb * (32 + code_bytes),
-                         GEMM_PREFETCH_HINT);
-        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(scales + b * 16)));
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)blk));
         /* tokens innermost: n_t independent sums in flight between one token's steps */
         __m512i s[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++) /* the offset's share: -offset x sum, a shift */
@@ -136,49 +125,48 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
 }
 
 /* All tokens in passes of 8, then one pass of the rest with its count fixed at compile time. */
-#define GEMM_X16_DEFINE(name, offset_shift, code_bytes)                                       \
+#define GEMM_X16_DEFINE(name, offset_shift)                                                   \
     static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
                      int64_t n_tokens, float *y, int64_t y_stride)                            \
     {                                                                                         \
         int64_t nb = n_cols / 32;                                                             \
-        const uint8_t *codes = group;                                                         \
-        const uint16_t *scales = (const uint16_t *)(codes + nb * (code_bytes));               \
+        const uint8_t *g = group;                                                             \
         const uint8_t *x = act;                                                               \
         int64_t t = 0;                                                                        \
         for (; t + GEMM_TOKENS <= n_tokens; t += GEMM_TOKENS)                                 \
-            gemm_x16_pass(GEMM_TOKENS, offset_shift, nb, codes, scales, x + t * act_stride,   \
-                          act_stride, y + t * y_stride, y_stride);                            \
+            gemm_x16_pass(GEMM_TOKENS, offset_shift, nb, g, x + t * act_stride, act_stride,   \
+                          y + t * y_stride, y_stride);                                        \
         const uint8_t *xt = x + t * act_stride;                                               \
         float *yt = y + t * y_stride;                                                         \
         switch (n_tokens - t) {                                                               \
         case 1:                                                                               \
-            gemm_x16_pass(1, offset_shift, nb, codes, scales, xt, act_stride, yt, y_stride);  \
+            gemm_x16_pass(1, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
             break;                                                                            \
         case 2:                                                                               \
-            gemm_x16_pass(2, offset_shift, nb, codes, scales, xt, act_stride, yt, y_stride);  \
+            gemm_x16_pass(2, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
             break;                                                                            \
         case 3:                                                                               \
-            gemm_x16_pass(3, offset_shift, nb, codes, scales, xt, act_stride, yt, y_stride);  \
+            gemm_x16_pass(3, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
             break;                                                                            \
         case 4:                                                                               \
-            gemm_x16_pass(4, offset_shift, nb, codes, scales, xt, act_stride, yt, y_stride);  \
+            gemm_x16_pass(4, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
             break;                                                                            \
         case 5:                                                                               \
-            gemm_x16_pass(5, offset_shift, nb, codes, scales, xt, act_stride, yt, y_stride);  \
+            gemm_x16_pass(5, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
             break;                                                                            \
         case 6:                                                                               \
-            gemm_x16_pass(6, offset_shift, nb, codes, scales, xt, act_stride, yt, y_stride);  \
+            gemm_x16_pass(6, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
             break;                                                                            \
         case 7:                                                                               \
-            gemm_x16_pass(7, offset_shift, nb, codes, scales, xt, act_stride, yt, y_stride);  \
+            gemm_x16_pass(7, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
             break;                                                                            \
         default:                                                                              \
             break;                                                                            \
         }                                                                                     \
     }
 
-GEMM_X16_DEFINE(x512_gemm_x16_q4_0, 3, 256) /* offset 8 */
-GEMM_X16_DEFINE(x512_gemm_x16_q8_0, 7, 512) /* offset 128 */
+GEMM_X16_DEFINE(x512_gemm_x16_q4_0, 3) /* offset 8 */
+GEMM_X16_DEFINE(x512_gemm_x16_q8_0, 7) /* offset 128 */
 
 /* ---- K-quants x Q8_K ---------------------------------------------------------------------
  * A Q8_K activation block: float d at byte 0, 256 codes at 4, 16 int16 sums of 16 at 260. */
@@ -203,7 +191,8 @@ static inline __attribute__((always_inline)) void
 gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint8_t *group,
                     const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
 {
-    const int64_t sb_bytes = five ? 2816 : 2304, meta = five ? 2560 : 2048;
+    const int64_t sb_bytes = five ? TM_PACK_Q5_K_SB : TM_PACK_Q4_K_SB;
+    const int64_t qs_at = five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS;
     __m512 acc[GEMM_TOKENS];
     for (int t = 0; t < n_t; t++)
         acc[t] = _mm512_setzero_ps();
@@ -211,9 +200,9 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
     const __m128i low128 = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(3);
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *sb = group + b * sb_bytes;
-        if (n_t <= 2) /* decode streams the weights: ask for the next super-blocks */
+        if (n_t <= 2 && five) /* decoding Q5_K: ask for the super-block two ahead */
             for (int64_t l = 0; l < sb_bytes; l += 64)
-                _mm_prefetch((const char *)(sb + GEMM_PREFETCH_Q4_K * sb_bytes + l),
+                _mm_prefetch((const char *)(sb + GEMM_PREFETCH_Q5_K * sb_bytes + l),
                              GEMM_PREFETCH_HINT);
         const uint8_t *xb[GEMM_TOKENS];
         float dx[GEMM_TOKENS];
@@ -221,17 +210,17 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
             xb[t] = q8k_block(act + (uint64_t)t * act_stride, b);
             dx[t] = q8k_d(xb[t]);
         }
-        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + meta)));
-        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + meta + 32)));
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)sb));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + TM_PACK_KM_DMIN)));
         __m512i mins[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             mins[t] = _mm512_setzero_si512();
 #pragma GCC unroll 8 /* the fifth bit's shift a constant */
         for (int j = 0; j < 8; j++) {
             int jj = j & 3, up = j >> 2;
-            __m128i ls = _mm_loadu_si128((const __m128i *)(sb + meta + 64 + jj * 16));
-            __m128i lm = _mm_loadu_si128((const __m128i *)(sb + meta + 128 + jj * 16));
-            __m128i hb = _mm_loadu_si128((const __m128i *)(sb + meta + 192 + jj * 16));
+            __m128i ls = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_LO_SC + jj * 16));
+            __m128i lm = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_LO_M + jj * 16));
+            __m128i hb = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_HI + jj * 16));
             if (up) {
                 ls = _mm_srli_epi16(ls, 4);
                 lm = _mm_srli_epi16(lm, 4);
@@ -245,13 +234,13 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
             __m512i m32 = _mm512_cvtepu8_epi32(m);
             __m512i mpair = _mm512_or_si512(m32, _mm512_slli_epi32(m32, 16));
             /* sub-block j: low nibbles of vectors 8(j/2).. for even j, high ones for odd */
-            const uint8_t *qs = sb + (j >> 1) * 8 * 64;
+            const uint8_t *qs = sb + qs_at + (j >> 1) * 8 * 64;
             __m512i w[8];
             for (int g = 0; g < 8; g++) {
                 __m512i p = _mm512_loadu_si512(qs + g * 64);
                 w[g] = _mm512_and_si512((j & 1) ? _mm512_srli_epi16(p, 4) : p, low);
                 if (five) { /* w | (bit j of qh moved to bit 4) */
-                    __m512i h = _mm512_loadu_si512(sb + 2048 + g * 64);
+                    __m512i h = _mm512_loadu_si512(sb + TM_PACK_Q5_K_QH + g * 64);
                     h = j < 4 ? _mm512_slli_epi16(h, 4 - j) : _mm512_srli_epi16(h, j - 4);
                     w[g] = _mm512_ternarylogic_epi32(w[g], h, bit4, 0xF8);
                 }
