@@ -86,25 +86,25 @@ static void pack_q5_k(const tm_block_q5_k *rows, int64_t nb, uint8_t *group)
     }
 }
 
-/* Q6_K: the file's ql and qh bytes in 4-byte chunks, then d, then the group scales in pairs
- * (2i, 2i + 1) side by side per row. */
+/* Q6_K: d, the group scales in pairs (2i, 2i + 1) side by side per row, then the file's ql
+ * and qh bytes in 4-byte chunks, each vector where tm_pack_q6_k_ql/qh put it. */
 static void pack_q6_k(const tm_block_q6_k *rows, int64_t nb, uint8_t *group)
 {
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t *sb = group + b * 3360;
-        uint16_t *d = (uint16_t *)(sb + 3072);
-        int8_t *sc = (int8_t *)(sb + 3104);
+        uint8_t *sb = group + b * TM_PACK_Q6_K_SB;
+        uint16_t *d = (uint16_t *)sb;
+        int8_t *sc = (int8_t *)(sb + TM_PACK_Q6_K_SC);
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q6_k *blk = &rows[r * nb + b];
-            for (int p = 0; p < 32; p++)
-                memcpy(sb + p * 64 + r * 4, blk->ql + p * 4, 4);
-            for (int q = 0; q < 16; q++)
-                memcpy(sb + 2048 + q * 64 + r * 4, blk->qh + q * 4, 4);
             d[r] = blk->d;
             for (int i = 0; i < 8; i++) {
                 sc[i * 32 + 2 * r] = blk->scales[2 * i];
                 sc[i * 32 + 2 * r + 1] = blk->scales[2 * i + 1];
             }
+            for (int p = 0; p < 32; p++)
+                memcpy(sb + tm_pack_q6_k_ql(p) + r * 4, blk->ql + p * 4, 4);
+            for (int q = 0; q < 16; q++)
+                memcpy(sb + tm_pack_q6_k_qh(q) + r * 4, blk->qh + q * 4, 4);
         }
     }
 }
@@ -174,15 +174,15 @@ static void unpack_q5_k(const uint8_t *sb, int r, tm_block_q5_k *blk)
 
 static void unpack_q6_k(const uint8_t *sb, int r, tm_block_q6_k *blk)
 {
-    for (int p = 0; p < 32; p++)
-        memcpy(blk->ql + p * 4, sb + p * 64 + r * 4, 4);
-    for (int q = 0; q < 16; q++)
-        memcpy(blk->qh + q * 4, sb + 2048 + q * 64 + r * 4, 4);
-    blk->d = ((const uint16_t *)(sb + 3072))[r];
+    blk->d = ((const uint16_t *)sb)[r];
     for (int i = 0; i < 8; i++) {
-        blk->scales[2 * i] = (int8_t)sb[3104 + i * 32 + 2 * r];
-        blk->scales[2 * i + 1] = (int8_t)sb[3104 + i * 32 + 2 * r + 1];
+        blk->scales[2 * i] = (int8_t)sb[TM_PACK_Q6_K_SC + i * 32 + 2 * r];
+        blk->scales[2 * i + 1] = (int8_t)sb[TM_PACK_Q6_K_SC + i * 32 + 2 * r + 1];
     }
+    for (int p = 0; p < 32; p++)
+        memcpy(blk->ql + p * 4, sb + tm_pack_q6_k_ql(p) + r * 4, 4);
+    for (int q = 0; q < 16; q++)
+        memcpy(blk->qh + q * 4, sb + tm_pack_q6_k_qh(q) + r * 4, 4);
 }
 
 void tm_pack_row_to_float(uint32_t type, const void *group, int r, int64_t n_cols, float *dst)

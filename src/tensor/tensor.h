@@ -271,9 +271,11 @@ tm_attn_values_fn tm_attn_values_ref(uint32_t type);
  *   Q5_K group: per super-block, 2816 bytes: Q4_K's 256 bytes of scales, then 8 vectors of qh
  *               (vector q lane r byte j = qh[4q + j] of row r: bit c of qh[l] is the fifth bit
  *               of column 32c + l), then Q4_K's 32 vectors of qs.
- *   Q6_K group: per super-block, 3360 bytes: 32 vectors of ql (vector p: ql[4p + j]), 16 of
- *               qh (vector q: qh[4q + j]), d[16], then the group scales in pairs: byte
- *               32i + 2r: scales[2i] of row r, 32i + 2r + 1: scales[2i + 1].
+ *   Q6_K group: per super-block, 3360 bytes: d[16]; the group scales in pairs (byte 32 +
+ *               32i + 2r: scales[2i] of row r, + 1: scales[2i + 1]); then two halves of
+ *               1536 bytes, one per 128 columns, each of 8 vectors of qh and 16 of ql
+ *               (vector p lane r byte j = ql[4p + j] of row r, qh likewise) in the order a
+ *               pass reads them: qh 8h + i, ql 16h + i for i < 8, then ql 16h + 8 .. + 15.
  *
  * K-quant GEMMs take the plain Q8_K activation rows. Other GEMM activations are one row per
  * token: nb float scales, nb int32 negated sums of the codes,
@@ -294,6 +296,18 @@ tm_attn_values_fn tm_attn_values_ref(uint32_t type);
 #define TM_PACK_Q4_K_QS    256 /* Q4_K's 32 code vectors */
 #define TM_PACK_Q5_K_QH    256 /* Q5_K's 8 vectors of fifth bits */
 #define TM_PACK_Q5_K_QS    768 /* and its 32 code vectors */
+#define TM_PACK_Q6_K_SC    32  /* Q6_K: d[16] at 0, the scale pairs here, then the halves */
+#define TM_PACK_Q6_K_HALF  1536
+/* Where Q6_K's ql vector p (< 32) and qh vector q (< 16) lie in a super-block. */
+static inline int tm_pack_q6_k_ql(int p)
+{
+    int i = p & 15, at = i < 8 ? i * 128 + 64 : 1024 + (i - 8) * 64;
+    return TM_PACK_Q6_K_SC + 256 + (p >> 4) * TM_PACK_Q6_K_HALF + at;
+}
+static inline int tm_pack_q6_k_qh(int q)
+{
+    return TM_PACK_Q6_K_SC + 256 + (q >> 3) * TM_PACK_Q6_K_HALF + (q & 7) * 128;
+}
 /* The types with a packed layout. */
 bool tm_pack_supported(uint32_t type);
 /* Rewrites 16 consecutive rows (file layout, row_bytes each) into one packed group. */

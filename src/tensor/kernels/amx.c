@@ -187,7 +187,7 @@ static void panel_q4_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
         q4_k_rows(0, qs, table, scale, neg_min, inter, out);
 }
 
-/* Q6_K: 32 vectors of ql, 16 of qh, d, then the scale pairs (tensor.h). Quarter s (32
+/* Q6_K: d, the scale pairs, then ql and qh vectors in reading order (tensor.h). Quarter s (32
  * columns, half h = s / 4, w = s % 4) of a super-block: column 128 h + 32 w + l has its low
  * nibble in ql byte 64 h + 32 (w % 2) + l (high nibble for w >= 2) and its top two bits at
  * bit 2 w of qh byte 32 h + l; group (16 columns) 8 h + 2 w + l / 16. w = d sc (q - 32). */
@@ -199,16 +199,16 @@ static inline __attribute__((always_inline)) void q6_k_rows(const int s, const u
                   top = _mm512_set1_epi32(0x30), c32 = _mm512_set1_epi32(32);
     const int h = s / 4, w = s % 4;
     /* the scale pair (2i, 2i + 1), i = 4 h + w: groups of columns l < 16 and l >= 16 */
-    __m512i sp =
-        _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(sb + 3104 + (4 * h + w) * 32)));
+    __m512i sp = _mm512_cvtepi8_epi16(
+        _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_Q6_K_SC + (4 * h + w) * 32)));
     __m512 sc0 = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16));
     __m512 sc1 = _mm512_cvtepi32_ps(_mm512_srai_epi32(sp, 16));
     __m512 scale[2] = {_mm512_mul_ps(dw, sc0), _mm512_mul_ps(dw, sc1)};
 #pragma GCC unroll 16
     for (int q = 0; q < 16; q++) { /* columns l = 2q, 2q + 1 */
         int l = 2 * q, lb = 64 * h + 32 * (w % 2) + l, hb = 32 * h + l;
-        __m512i xl = _mm512_loadu_si512(sb + (lb / 4) * 64);
-        __m512i xh = _mm512_loadu_si512(sb + 2048 + (hb / 4) * 64);
+        __m512i xl = _mm512_loadu_si512(sb + tm_pack_q6_k_ql(lb / 4));
+        __m512i xh = _mm512_loadu_si512(sb + tm_pack_q6_k_qh(hb / 4));
         __m512 f[2];
         for (int e = 0; e < 2; e++) {
             int bl = 8 * ((lb + e) % 4) + (w >= 2 ? 4 : 0); /* bit of the low nibble */
@@ -225,8 +225,8 @@ static inline __attribute__((always_inline)) void q6_k_rows(const int s, const u
 static void panel_q6_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t *out)
 {
     (void)n_cols;
-    const uint8_t *sb = group + c / TM_QK_K * 3360;
-    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sb + 3072)));
+    const uint8_t *sb = group + c / TM_QK_K * TM_PACK_Q6_K_SB;
+    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)sb));
     switch ((int)(c % TM_QK_K / 32)) {
     case 0:
         q6_k_rows(0, sb, dw, out);

@@ -318,11 +318,11 @@ ARM_INLINE uint8x16_t pair_to_bits45(uint8x16_t h, const int pair)
     }
 }
 
-/* Q6_K: per super-block (3360 bytes) 32 vectors of ql, 16 of qh, d[16], then the group scales
- * in pairs. Group g (16 columns) is four words G = 4 g + k: in half hh = G / 32, word G1 =
- * G % 32 takes ql vector 16 hh + G1 % 16 (low nibbles for G1 < 16, else high) and bit pair
- * G1 / 8 of qh vector 8 hh + G1 % 8. Codes c - 32 are signed for SDOT; the group's sum is
- * scaled by scales[g] in the integer lanes. */
+/* Q6_K: per super-block (3360 bytes) d[16], the group scales in pairs, then 32 vectors of ql
+ * and 16 of qh in reading order (tensor.h). Group g (16 columns) is four words G = 4 g + k: in half
+ * hh = G / 32, word G1 = G % 32 takes ql vector 16 hh + G1 % 16 (low nibbles for G1 < 16, else
+ * high) and bit pair G1 / 8 of qh vector 8 hh + G1 % 8. Codes c - 32 are signed for SDOT; the
+ * group's sum is scaled by scales[g] in the integer lanes. */
 ARM_INLINE void gemm_q6_k_pass(const int n_t, const int q0, const int nq, int64_t nsb,
                                const uint8_t *group, const uint8_t *act, uint64_t act_stride,
                                float *y, int64_t y_stride)
@@ -335,10 +335,10 @@ ARM_INLINE void gemm_q6_k_pass(const int n_t, const int q0, const int nq, int64_
     const uint8x16_t low = vdupq_n_u8(0x0F), pair = vdupq_n_u8(0x30);
     const int8x16_t off = vdupq_n_s8(32);
     for (int64_t b = 0; b < nsb; b++) {
-        const uint8_t *sb = group + b * 3360;
+        const uint8_t *sb = group + b * TM_PACK_Q6_K_SB;
         if (n_t <= 2)
-            for (int l = 0; l < 3360; l += 256)
-                __builtin_prefetch(sb + 2 * 3360 + l);
+            for (int l = 0; l < TM_PACK_Q6_K_SB; l += 256)
+                __builtin_prefetch(sb + 2 * TM_PACK_Q6_K_SB + l);
         const uint8_t *xb[GEMM_TOKENS];
         int32x4_t sumi[GEMM_TOKENS][4];
         for (int t = 0; t < n_t; t++) {
@@ -348,7 +348,7 @@ ARM_INLINE void gemm_q6_k_pass(const int n_t, const int q0, const int nq, int64_
         }
         for (int g = 0; g < 16; g++) {
             /* scales 2i and 2i + 1 of the 16 rows, interleaved: the pair holding g's */
-            int8x16x2_t sc = vld2q_s8((const int8_t *)sb + 3104 + (g / 2) * 32);
+            int8x16x2_t sc = vld2q_s8((const int8_t *)sb + TM_PACK_Q6_K_SC + (g / 2) * 32);
             int8x16_t x[GEMM_TOKENS];
             int32x4_t s[GEMM_TOKENS][4][2];
             for (int t = 0; t < n_t; t++) {
@@ -358,8 +358,8 @@ ARM_INLINE void gemm_q6_k_pass(const int n_t, const int q0, const int nq, int64_
             }
             for (int k = 0; k < 4; k++) {
                 int G = 4 * g + k, hh = G >> 5, G1 = G & 31;
-                const uint8_t *pv = sb + (16 * hh + (G1 & 15)) * 64;
-                const uint8_t *qv = sb + 2048 + (8 * hh + (G1 & 7)) * 64;
+                const uint8_t *pv = sb + tm_pack_q6_k_ql(16 * hh + (G1 & 15));
+                const uint8_t *qv = sb + tm_pack_q6_k_qh(8 * hh + (G1 & 7));
                 for (int q = 0; q < nq; q++) {
                     uint8x16_t p = quartet(pv, q0 + q);
                     uint8x16_t nib = G1 >= 16 ? vshrq_n_u8(p, 4) : vandq_u8(p, low);
@@ -378,7 +378,7 @@ ARM_INLINE void gemm_q6_k_pass(const int n_t, const int q0, const int nq, int64_
             }
         }
         for (int q = 0; q < nq; q++) {
-            float32x4_t dw = scales4(sb + 3072 + (q0 + q) * 8);
+            float32x4_t dw = scales4(sb + (q0 + q) * 8);
             for (int t = 0; t < n_t; t++)
                 acc[t][q] =
                     vfmaq_f32(acc[t][q], vcvtq_f32_s32(sumi[t][q]), vmulq_n_f32(dw, q8k_d(xb[t])));

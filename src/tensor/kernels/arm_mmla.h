@@ -275,7 +275,7 @@ ARM_INLINE void mmla_q6_k_pass(const int n_p, const int q0, const int nq, int64_
             acc[p][q][0] = acc[p][q][1] = vdupq_n_f32(0);
     const uint8x16_t low = vdupq_n_u8(0x0F), pair = vdupq_n_u8(0x30), off = vdupq_n_u8(32);
     for (int64_t b = 0; b < nsb; b++) {
-        const uint8_t *sb = group + b * 3360;
+        const uint8_t *sb = group + b * TM_PACK_Q6_K_SB;
         const uint8_t *xb[2 * MMLA_PAIRS];
         int32x4_t sumi[MMLA_PAIRS][4][2];
         for (int t = 0; t < 2 * n_p; t++)
@@ -284,7 +284,7 @@ ARM_INLINE void mmla_q6_k_pass(const int n_p, const int q0, const int nq, int64_
             for (int q = 0; q < nq; q++)
                 sumi[p][q][0] = sumi[p][q][1] = vdupq_n_s32(0);
         for (int g = 0; g < 16; g++) {
-            int8x16x2_t sc = vld2q_s8((const int8_t *)sb + 3104 + (g / 2) * 32);
+            int8x16x2_t sc = vld2q_s8((const int8_t *)sb + TM_PACK_Q6_K_SC + (g / 2) * 32);
             int8x16_t x[MMLA_PAIRS][2];
             int32x4_t s[MMLA_PAIRS][4][2];
             for (int p = 0; p < n_p; p++) {
@@ -299,9 +299,9 @@ ARM_INLINE void mmla_q6_k_pass(const int n_p, const int q0, const int nq, int64_
                 uint8x16_t w[4];
                 for (int k = 0; k < 4; k++) {
                     int G = 4 * g + k, hh = G >> 5, G1 = G & 31;
-                    uint8x16_t p8 = quartet(sb + (16 * hh + (G1 & 15)) * 64, q0 + q);
+                    uint8x16_t p8 = quartet(sb + tm_pack_q6_k_ql(16 * hh + (G1 & 15)), q0 + q);
                     uint8x16_t nib = G1 >= 16 ? vshrq_n_u8(p8, 4) : vandq_u8(p8, low);
-                    uint8x16_t h8 = quartet(sb + 2048 + (8 * hh + (G1 & 7)) * 64, q0 + q);
+                    uint8x16_t h8 = quartet(sb + tm_pack_q6_k_qh(8 * hh + (G1 & 7)), q0 + q);
                     w[k] = vsubq_u8(vorrq_u8(nib, vandq_u8(pair_to_bits45(h8, G1 >> 3), pair)),
                                     off); /* c - 32, as bytes */
                 }
@@ -318,7 +318,7 @@ ARM_INLINE void mmla_q6_k_pass(const int n_p, const int q0, const int nq, int64_
             }
         }
         for (int q = 0; q < nq; q++) {
-            float32x4_t dw = scales4(sb + 3072 + (q0 + q) * 8);
+            float32x4_t dw = scales4(sb + (q0 + q) * 8);
             for (int p = 0; p < n_p; p++) {
                 float32x4_t dx = pair_f32(q8k_d(xb[2 * p]), q8k_d(xb[2 * p + 1]));
                 for (int r = 0; r < 2; r++)
