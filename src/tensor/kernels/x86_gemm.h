@@ -182,6 +182,21 @@ static inline float q8k_d(const uint8_t *blk)
     return d;
 }
 
+/* 16 bytes q (a constant after unrolling) of a vector. */
+static inline __attribute__((always_inline)) __m128i extract_quarter(__m512i v, const int q)
+{
+    switch (q) {
+    case 0:
+        return _mm512_castsi512_si128(v);
+    case 1:
+        return _mm512_extracti32x4_epi32(v, 1);
+    case 2:
+        return _mm512_extracti32x4_epi32(v, 2);
+    default:
+        return _mm512_extracti32x4_epi32(v, 3);
+    }
+}
+
 /* Q4_K and Q5_K, sub-block by sub-block: the eight words of sub-block j for every token, then
  * its scale d * sc[j] for the 16 rows. The mins' share, dmin * m[j] * sum of the sub-block's
  * activation codes, is one vpdpwssd per token and sub-block against the Q8_K sums of 16
@@ -196,8 +211,8 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
     __m512 acc[GEMM_TOKENS];
     for (int t = 0; t < n_t; t++)
         acc[t] = _mm512_setzero_ps();
-    const __m512i low = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
-    const __m128i low128 = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(3);
+    const __m512i low = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10),
+                  bits45 = _mm512_set1_epi8(0x30);
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *sb = group + b * sb_bytes;
         if (n_t <= 2 && five) /* decoding Q5_K: ask for the super-block two ahead */
@@ -215,21 +230,23 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
         __m512i mins[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             mins[t] = _mm512_setzero_si512();
-#pragma GCC unroll 8 /* the fifth bit's shift a constant */
+        /* the 6-bit scales and mins of all 8 sub-blocks at once (byte 16 (j % 4) + r of the
+         * j < 4 or j >= 4 vector): once per super-block, not once per sub-block */
+        __m512i ls = _mm512_loadu_si512(sb + TM_PACK_KM_LO_SC);
+        __m512i lm = _mm512_loadu_si512(sb + TM_PACK_KM_LO_M);
+        __m512i hb = _mm512_loadu_si512(sb + TM_PACK_KM_HI);
+        __m512i sc_tab[2] = {_mm512_or_si512(_mm512_and_si512(ls, low),
+                                             _mm512_and_si512(_mm512_slli_epi16(hb, 4), bits45)),
+                             _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ls, 4), low),
+                                             _mm512_and_si512(_mm512_slli_epi16(hb, 2), bits45))};
+        __m512i m_tab[2] = {
+            _mm512_or_si512(_mm512_and_si512(lm, low), _mm512_and_si512(hb, bits45)),
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(lm, 4), low),
+                            _mm512_and_si512(_mm512_srli_epi16(hb, 2), bits45))};
+#pragma GCC unroll 8 /* the fifth bit's shift and the table lanes constants */
         for (int j = 0; j < 8; j++) {
-            int jj = j & 3, up = j >> 2;
-            __m128i ls = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_LO_SC + jj * 16));
-            __m128i lm = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_LO_M + jj * 16));
-            __m128i hb = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_HI + jj * 16));
-            if (up) {
-                ls = _mm_srli_epi16(ls, 4);
-                lm = _mm_srli_epi16(lm, 4);
-                hb = _mm_srli_epi16(hb, 2);
-            }
-            __m128i sc =
-                _mm_or_si128(_mm_and_si128(ls, low128), _mm_slli_epi16(_mm_and_si128(hb, two), 4));
-            __m128i m = _mm_or_si128(_mm_and_si128(lm, low128),
-                                     _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 4), two), 4));
+            __m128i sc = extract_quarter(sc_tab[j >> 2], j & 3);
+            __m128i m = extract_quarter(m_tab[j >> 2], j & 3);
             __m512 dsc = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)));
             __m512i m32 = _mm512_cvtepu8_epi32(m);
             __m512i mpair = _mm512_or_si512(m32, _mm512_slli_epi32(m32, 16));
