@@ -343,7 +343,7 @@ gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
                 /* bit pair `shift` of each byte moved to bits 4-5 */
                 __m512i hi =
                     shift <= 4 ? _mm512_slli_epi16(q, 4 - shift) : _mm512_srli_epi16(q, shift - 4);
-                w[k] = _mm512_or_si512(nib, _mm512_and_si512(hi, pair));
+                w[k] = _mm512_ternarylogic_epi32(nib, hi, pair, 0xF8); /* nib | (hi & pair) */
             }
             __m512i s[GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
