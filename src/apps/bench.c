@@ -222,7 +222,8 @@ static tm_status run_tests(const bench_args *a, tm_model *m, const limit_probe *
             if (rep >= 0)
                 r->machine[r->n] = probe->bw_fixed > 0
                                        ? probe->bw_fixed
-                                       : tm_membw_read(s->pool, probe->ranges, probe->n_ranges, 2);
+                                       : tm_membw_read(s->pool, probe->ranges, probe->n_ranges, 2,
+                                                       m->kernels.read_sum);
             int64_t t0 = tm_time_us();
             for (int64_t k = 0; k < a->n_gen && st == TM_OK; k++)
                 st = tm_session_eval(s, tokens + a->depth + k, 1, logits, false, err);

@@ -242,6 +242,11 @@ static inline uint64_t tm_attn_kv_tiles_bytes(int64_t n, int64_t head_dim, int64
 typedef void (*tm_glu_fn)(float *gate, const float *up, int64_t n);
 void tm_silu_mul_ref(float *gate, const float *up, int64_t n); /* SwiGLU */
 void tm_gelu_mul_ref(float *gate, const float *up, int64_t n); /* GeGLU, tanh approximation */
+/* Reads p[0, bytes) once, returning the sum (mod 2^64) of its whole 8-byte words, little-endian,
+ * plus its last bytes % 8 bytes: the load loop behind the read bandwidth that decode's speed
+ * is measured against (bench), so each table's uses its widest loads (read_sum.c). */
+typedef uint64_t (*tm_read_sum_fn)(const void *p, uint64_t bytes);
+uint64_t tm_read_sum_ref(const void *p, uint64_t bytes);
 /* The reference versions (attn.c); cache types other than F32 and F16 have none. */
 tm_attn_scores_fn tm_attn_scores_ref(uint32_t type);
 tm_attn_values_fn tm_attn_values_ref(uint32_t type);
@@ -395,6 +400,7 @@ typedef struct tm_kernels {
      * for about 20 ms with operands in registers: the compute limit of prompt processing.
      * NULL: no such figure (the reference, AVX2, Arm tables). */
     double (*mac_peak)(void);
+    tm_read_sum_fn read_sum; /* memory read with the table's widest loads */
 } tm_kernels;
 
 /* Picks the table: want NULL or "auto" chooses the best this CPU runs; "ref", "avx2",

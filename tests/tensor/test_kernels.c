@@ -648,6 +648,22 @@ static void check_table(const char *name)
         tm_free(a);
         tm_free(b);
     }
+    /* read_sum: every length around the vector steps, at every alignment, and a long run
+     * (the sum of words wraps modulo 2^64 alike in every table) */
+    {
+        uint8_t *buf = tm_malloc(70000);
+        for (int i = 0; i < 70000; i++)
+            buf[i] = (uint8_t)(tm_rng_next(&rng) >> 24);
+        TM_CHECK(k.read_sum);
+        for (int off = 0; off < 8; off++)
+            for (uint64_t len = 0; len <= 600; len++)
+                TM_CHECK_MSG(k.read_sum(buf + off, len) == tm_read_sum_ref(buf + off, len),
+                             "%s read_sum at %d, %llu bytes", name, off, (unsigned long long)len);
+        TM_CHECK(k.read_sum(buf + 3, 69997) == tm_read_sum_ref(buf + 3, 69997));
+        memset(buf, 0xFF, 70000); /* every word 2^64 - 1: the sums wrap */
+        TM_CHECK(k.read_sum(buf, 65536) == (uint64_t)0 - 8192);
+        tm_free(buf);
+    }
     int n_attn = check_attention(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng) +
                  check_attn_tiles(name, &k, &rng);
     int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng) +

@@ -463,9 +463,26 @@ static void arm_quantize_q8_k(const float *src, void *dst, int64_t n)
     }
 }
 
+/* tm_read_sum_fn on 128-bit loads, four in flight per step. */
+static uint64_t arm_read_sum(const void *p, uint64_t bytes)
+{
+    const uint8_t *b = p;
+    uint64x2_t s0 = vdupq_n_u64(0), s1 = s0, s2 = s0, s3 = s0;
+    uint64_t i = 0;
+    for (; i + 64 <= bytes; i += 64) {
+        s0 = vaddq_u64(s0, vreinterpretq_u64_u8(vld1q_u8(b + i)));
+        s1 = vaddq_u64(s1, vreinterpretq_u64_u8(vld1q_u8(b + i + 16)));
+        s2 = vaddq_u64(s2, vreinterpretq_u64_u8(vld1q_u8(b + i + 32)));
+        s3 = vaddq_u64(s3, vreinterpretq_u64_u8(vld1q_u8(b + i + 48)));
+    }
+    uint64x2_t s = vaddq_u64(vaddq_u64(s0, s1), vaddq_u64(s2, s3));
+    return vgetq_lane_u64(s, 0) + vgetq_lane_u64(s, 1) + tm_read_sum_ref(b + i, bytes - i);
+}
+
 /* Fills the slots every Arm table shares. */
 static void arm_fill_table(tm_kernels *k)
 {
+    k->read_sum = arm_read_sum;
     k->vec_dot[TM_DTYPE_F16] = arm_vec_dot_f16;
     k->vec_dot[TM_DTYPE_Q8_0] = arm_vec_dot_q8_0;
     k->vec_dot[TM_DTYPE_Q4_0] = arm_vec_dot_q4_0;

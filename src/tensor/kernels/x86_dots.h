@@ -449,9 +449,28 @@ static void x86_quantize_q8_k(const float *src, void *dst, int64_t n)
     }
 }
 
+/* tm_read_sum_fn on 256-bit loads, four in flight per step. */
+static uint64_t x86_read_sum(const void *p, uint64_t bytes)
+{
+    const uint8_t *b = p;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    uint64_t i = 0;
+    for (; i + 128 <= bytes; i += 128) {
+        s0 = _mm256_add_epi64(s0, _mm256_loadu_si256((const __m256i *)(b + i)));
+        s1 = _mm256_add_epi64(s1, _mm256_loadu_si256((const __m256i *)(b + i + 32)));
+        s2 = _mm256_add_epi64(s2, _mm256_loadu_si256((const __m256i *)(b + i + 64)));
+        s3 = _mm256_add_epi64(s3, _mm256_loadu_si256((const __m256i *)(b + i + 96)));
+    }
+    __m256i s = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
+    uint64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, s);
+    return lanes[0] + lanes[1] + lanes[2] + lanes[3] + tm_read_sum_ref(b + i, bytes - i);
+}
+
 /* Fills the slots every x86 table shares. */
 static void x86_fill_table(tm_kernels *k)
 {
+    k->read_sum = x86_read_sum;
     x86_act_fill(k);
     k->vec_dot[TM_DTYPE_F16] = x86_vec_dot_f16;
     k->vec_dot[TM_DTYPE_Q8_0] = x86_vec_dot_q8_0;
