@@ -46,7 +46,11 @@ static uint64_t x512_read_sum(const void *p, uint64_t bytes)
         s3 = _mm512_add_epi64(s3, _mm512_loadu_si512(b + i + 192));
     }
     __m512i s = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
-    return (uint64_t)_mm512_reduce_add_epi64(s) + tm_read_sum_ref(b + i, bytes - i);
+    uint64_t lanes[8], sum = 0; /* not _mm512_reduce_add_epi64: GCC's adds signed, and wraps */
+    _mm512_storeu_si512(lanes, s);
+    for (int l = 0; l < 8; l++)
+        sum += lanes[l];
+    return sum + tm_read_sum_ref(b + i, bytes - i);
 }
 
 void tm_kernels_init_avx512(tm_kernels *k)
