@@ -3,6 +3,9 @@
  * order, and activation quantizers give bit-identical blocks, ties and edge cases included. */
 #include "tensor/ref.h"
 #include "test.h"
+#if TM_BUILD_AMX
+#include "tensor/kernels/isa.h" /* tm_amx_panel */
+#endif
 
 #include <stdlib.h>
 
@@ -675,6 +678,66 @@ static void check_table(const char *name)
     tm_free(x);
 }
 
+#if TM_BUILD_AMX
+static float bf16_value(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* The AMX table's panels read the packed layout with no tile instruction: on any CPU with
+ * AVX-512 BF16, every panel of random packed groups equals the packed rows read back, up to
+ * BF16 rounding (so CPUs without AMX check them too). */
+static void test_amx_panels(void)
+{
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    if (!(cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq && cpu.avx512vnni &&
+          cpu.avx512bf16)) {
+        fprintf(stderr, "  no AVX-512 BF16 here: AMX panels not checked\n");
+        return;
+    }
+    static const uint32_t types[] = {TM_DTYPE_Q4_0, TM_DTYPE_Q8_0, TM_DTYPE_Q4_K, TM_DTYPE_Q6_K};
+    const int64_t n = 768;
+    tm_rng rng;
+    tm_rng_seed(&rng, 77);
+    float *x = tm_malloc(sizeof(float) * (size_t)n * TM_PACK_ROWS);
+    float *want = tm_malloc(sizeof(float) * (size_t)n * TM_PACK_ROWS);
+    for (size_t i = 0; i < TM_ARRAY_LEN(types); i++) {
+        uint32_t t = types[i];
+        uint64_t row_bytes = 0;
+        tm_dtype_row_bytes(t, n, &row_bytes);
+        uint8_t *rows = tm_malloc((size_t)(row_bytes * TM_PACK_ROWS));
+        uint8_t *group = tm_malloc((size_t)(row_bytes * TM_PACK_ROWS));
+        fill(&rng, x, n * TM_PACK_ROWS, 2.0f);
+        for (int r = 0; r < TM_PACK_ROWS; r++)
+            tm_type_traits_get(t)->quantize(x + r * n, rows + r * row_bytes, n);
+        tm_pack_group(t, rows, n, group);
+        for (int r = 0; r < TM_PACK_ROWS; r++)
+            tm_pack_row_to_float(t, group, r, n, want + r * n);
+        int bad = 0;
+        for (int64_t c = 0; c < n; c += 32) {
+            uint16_t out[512];
+            TM_CHECK(tm_amx_panel(t, group, n, c, out));
+            for (int q = 0; q < 16; q++)
+                for (int r = 0; r < TM_PACK_ROWS; r++)
+                    for (int e = 0; e < 2; e++) {
+                        float w = want[r * n + c + 2 * q + e];
+                        float got = bf16_value(out[32 * q + 2 * r + e]);
+                        bad += fabsf(got - w) > fabsf(w) / 128.0f + 1e-6f;
+                    }
+        }
+        TM_CHECK_MSG(bad == 0, "AMX panel %s: %d values differ", tm_dtype_name(t), bad);
+        tm_free(rows);
+        tm_free(group);
+    }
+    tm_free(x);
+    tm_free(want);
+}
+#endif
+
 static void test_every_table(void)
 {
     tm_cpu cpu;
@@ -720,5 +783,8 @@ int main(void)
 {
     TM_RUN(test_selection);
     TM_RUN(test_every_table);
+#if TM_BUILD_AMX
+    TM_RUN(test_amx_panels);
+#endif
     return tm_test_result();
 }

@@ -505,6 +505,18 @@ static void gemm_bf16(panel_fn panel, int64_t n_cols, const void *groups, uint64
                   scratch, glu);                                                                 \
     }
 
+bool tm_amx_panel(uint32_t type, const void *group, int64_t n_cols, int64_t c, uint16_t *out)
+{
+    panel_fn panel = type == TM_DTYPE_Q4_0   ? panel_q4_0
+                     : type == TM_DTYPE_Q8_0 ? panel_q8_0
+                     : type == TM_DTYPE_Q4_K ? panel_q4_k
+                     : type == TM_DTYPE_Q6_K ? panel_q6_k
+                                             : NULL;
+    if (panel)
+        panel(group, n_cols, c, (uint8_t *)out);
+    return panel != NULL;
+}
+
 GEMM_BF16_DEFINE(amx_gemm_q4_0, panel_q4_0)
 GEMM_BF16_DEFINE(amx_gemm_q8_0, panel_q8_0)
 GEMM_BF16_DEFINE(amx_gemm_q4_k, panel_q4_k)

@@ -15,6 +15,11 @@ void tm_kernels_init_avx512(tm_kernels *k);
 #endif
 #if TM_BUILD_AMX
 void tm_kernels_init_amx(tm_kernels *k); /* after the AVX-512 table: the tile slots only */
+/* Columns c .. c + 31 (c a multiple of 32) of a packed group (type Q4_0, Q8_0, Q4_K or Q6_K)
+ * as the AMX table's B tile: out[32 q + 2 r + e] = BF16 of row r, column c + 2 q + e. AVX-512
+ * with BF16 conversions but no tile instruction, so CPUs without AMX test the panels that
+ * read the packed layout (test_kernels). false: no panel for the type. */
+bool tm_amx_panel(uint32_t type, const void *group, int64_t n_cols, int64_t c, uint16_t *out);
 #endif
 #if TM_BUILD_NEON
 void tm_kernels_init_neon(tm_kernels *k);
