@@ -61,7 +61,7 @@ static void cache_path(char *out, size_t cap)
 
 /* The cache holds lines "threads<TAB>GB/s<TAB>key", the key the CPU's brand and the kernel
  * table whose loads read (figures read with other loads do not match). */
-static bool cache_lookup(const char *path, int threads, const char *brand, double *gbs)
+static bool cache_lookup(const char *path, int threads, const char *key, double *gbs)
 {
     FILE *f = path[0] ? tm_fopen(path, "r") : NULL;
     if (!f)
@@ -74,7 +74,7 @@ static bool cache_lookup(const char *path, int threads, const char *brand, doubl
         int at = 0;
         if (sscanf(line, "%d\t%lf\t%n", &t, &v, &at) == 2 && t == threads && v > 0) {
             line[strcspn(line, "\n")] = '\0';
-            found = strcmp(line + at, brand) == 0;
+            found = strcmp(line + at, key) == 0;
             *gbs = v;
         }
     }
@@ -82,12 +82,12 @@ static bool cache_lookup(const char *path, int threads, const char *brand, doubl
     return found;
 }
 
-static void cache_store(const char *path, int threads, const char *brand, double gbs)
+static void cache_store(const char *path, int threads, const char *key, double gbs)
 {
     FILE *f = path[0] ? tm_fopen(path, "a") : NULL;
     if (!f)
         return; /* a cache: failing to write it is not an error */
-    fprintf(f, "%d\t%.3f\t%s\n", threads, gbs, brand);
+    fprintf(f, "%d\t%.3f\t%s\n", threads, gbs, key);
     fclose(f);
 }
 

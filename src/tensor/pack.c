@@ -16,6 +16,20 @@ bool tm_pack_act_is_q8_k(uint32_t type)
     return type == TM_DTYPE_Q4_K || type == TM_DTYPE_Q5_K || type == TM_DTYPE_Q6_K;
 }
 
+/* Lane r of n consecutive 64-byte vectors at vec: word i of the row (bytes 4i .. 4i + 3 of
+ * row) is lane r of vector i. */
+static void put_lanes(uint8_t *vec, int r, const uint8_t *row, int n)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(vec + i * 64 + r * 4, row + i * 4, 4);
+}
+
+static void get_lanes(const uint8_t *vec, int r, uint8_t *row, int n)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(row + i * 4, vec + i * 64 + r * 4, 4);
+}
+
 /* Q4_K and Q5_K share their scales: the 6-bit scales and mins of the 16 rows regrouped so
  * that sub-block j's 16 values sit in 16 consecutive bytes (meta: d[16], dmin[16], then the
  * three 64-byte tables). */
@@ -64,8 +78,7 @@ static void pack_q4_k(const tm_block_q4_k *rows, int64_t nb, uint8_t *group)
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q4_k *blk = &rows[r * nb + b];
             pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb);
-            for (int p = 0; p < 32; p++)
-                memcpy(sb + TM_PACK_Q4_K_QS + p * 64 + r * 4, blk->qs + p * 4, 4);
+            put_lanes(sb + TM_PACK_Q4_K_QS, r, blk->qs, 32);
         }
     }
 }
@@ -78,10 +91,8 @@ static void pack_q5_k(const tm_block_q5_k *rows, int64_t nb, uint8_t *group)
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q5_k *blk = &rows[r * nb + b];
             pack_scales_mins(blk->d, blk->dmin, blk->scales, r, sb);
-            for (int q = 0; q < 8; q++)
-                memcpy(sb + TM_PACK_Q5_K_QH + q * 64 + r * 4, blk->qh + q * 4, 4);
-            for (int p = 0; p < 32; p++)
-                memcpy(sb + TM_PACK_Q5_K_QS + p * 64 + r * 4, blk->qs + p * 4, 4);
+            put_lanes(sb + TM_PACK_Q5_K_QH, r, blk->qh, 8);
+            put_lanes(sb + TM_PACK_Q5_K_QS, r, blk->qs, 32);
         }
     }
 }
@@ -117,8 +128,7 @@ static void pack_q4_0(const tm_block_q4_0 *rows, int64_t nb, uint8_t *group)
         for (int r = 0; r < TM_PACK_ROWS; r++) {
             const tm_block_q4_0 *blk = &rows[r * nb + b];
             d[r] = blk->d;
-            for (int v = 0; v < 4; v++)
-                memcpy(qs + v * 64 + r * 4, blk->qs + v * 4, 4);
+            put_lanes(qs, r, blk->qs, 4);
         }
     }
 }
@@ -159,17 +169,14 @@ void tm_pack_group(uint32_t type, const void *rows, int64_t n_cols, void *group)
 static void unpack_q4_k(const uint8_t *sb, int r, tm_block_q4_k *blk)
 {
     unpack_scales_mins(sb, r, &blk->d, &blk->dmin, blk->scales);
-    for (int p = 0; p < 32; p++)
-        memcpy(blk->qs + p * 4, sb + TM_PACK_Q4_K_QS + p * 64 + r * 4, 4);
+    get_lanes(sb + TM_PACK_Q4_K_QS, r, blk->qs, 32);
 }
 
 static void unpack_q5_k(const uint8_t *sb, int r, tm_block_q5_k *blk)
 {
     unpack_scales_mins(sb, r, &blk->d, &blk->dmin, blk->scales);
-    for (int q = 0; q < 8; q++)
-        memcpy(blk->qh + q * 4, sb + TM_PACK_Q5_K_QH + q * 64 + r * 4, 4);
-    for (int p = 0; p < 32; p++)
-        memcpy(blk->qs + p * 4, sb + TM_PACK_Q5_K_QS + p * 64 + r * 4, 4);
+    get_lanes(sb + TM_PACK_Q5_K_QH, r, blk->qh, 8);
+    get_lanes(sb + TM_PACK_Q5_K_QS, r, blk->qs, 32);
 }
 
 static void unpack_q6_k(const uint8_t *sb, int r, tm_block_q6_k *blk)
