@@ -200,6 +200,22 @@ void tm_pool_run(tm_pool *pool, tm_task_fn fn, void *arg);
 typedef void (*tm_range_fn)(void *ctx, int64_t i0, int64_t i1);
 void tm_pool_for(tm_pool *pool, int64_t n, int64_t min_n, tm_range_fn fn, void *ctx);
 
+/* ---- work shared with stealing (spans.c) ------------------------------------------------ */
+
+/* Units [0, n) of one tm_pool_run split into a band per thread. A thread takes its band
+ * front to back a chunk at a time, then steals the back half of the largest band left
+ * (which becomes its band, to be split again): every unit is handed out exactly once, the
+ * threads end within about a chunk of each other, and each reads mostly one stream. */
+typedef struct tm_spans tm_spans;
+/* The bytes tm_spans_create allocates (memory estimates count them). */
+uint64_t tm_spans_bytes(int n_threads);
+tm_status tm_spans_create(int n_threads, tm_spans **out, tm_err *err);
+void tm_spans_free(tm_spans *s);
+/* Before a run, by one thread: n_units in nth (<= the created n_threads) even bands. */
+void tm_spans_reset(tm_spans *s, int nth, uint32_t n_units);
+/* Thread ith's next units [*u0, *u1), at most chunk of them; false when none are left. */
+bool tm_spans_next(tm_spans *s, int ith, uint32_t chunk, uint32_t *u0, uint32_t *u1);
+
 /* ---- clocks (clock.c) ------------------------------------------------------------------- */
 
 int64_t tm_time_us(void); /* monotonic microseconds */

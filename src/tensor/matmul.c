@@ -7,7 +7,6 @@
  * to whole tiles so two threads never write the same cache line of y for one token. */
 #include "tensor.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
 #define ROW_TILE        16
@@ -24,8 +23,6 @@ typedef struct matmul_job {
     tm_dtype act_type;
     uint64_t act_row_bytes;
     tm_matmul_scratch *s;
-    atomic_llong next_row; /* decode: the first row no thread has taken yet */
-    int64_t chunk_rows;
     const uint16_t *tiles;  /* gemm_bf16: the BF16 activation tiles */
     const tm_gemm_glu *glu; /* gemm_bf16: the fused gate-and-up epilogue, or NULL */
 } matmul_job;
@@ -42,10 +39,11 @@ static void pack_act_task(void *arg, int ith, int nth)
 
 static void band(int64_t n_rows, int ith, int nth, int64_t *r0, int64_t *r1);
 
-/* A decode step (a token or two) is memory-bound: threads take chunks of rows as they finish
- * the last, so a thread slowed by anything still finishes with the others; each chunk is a
- * contiguous stretch for the prefetchers. */
-#define DECODE_TOKENS 4
+/* A decode step (a token or two) is memory-bound: each thread streams its band of groups
+ * front to back and then helps the others by stealing (tm_spans), so a thread slowed by
+ * anything still ends with the rest. */
+#define DECODE_TOKENS      4
+#define DECODE_CHUNK_BYTES 65536 /* of weights per take: a few microseconds of streaming */
 
 static void gemm_decode_task(void *arg, int ith, int nth)
 {
@@ -53,18 +51,14 @@ static void gemm_decode_task(void *arg, int ith, int nth)
     const tm_mat *w = job->w;
     tm_gemm_x16_fn gemm = job->k->gemm_x16[w->type];
     const uint8_t *act = job->s->act;
-    (void)ith;
+    uint64_t group_bytes = w->row_bytes * TM_PACK_ROWS;
+    uint32_t chunk = (uint32_t)TM_MAX(1, DECODE_CHUNK_BYTES / group_bytes), g0, g1;
     (void)nth;
-    for (;;) {
-        int64_t r0 =
-            atomic_fetch_add_explicit(&job->next_row, job->chunk_rows, memory_order_relaxed);
-        if (r0 >= w->n_rows)
-            return;
-        int64_t r1 = TM_MIN(r0 + job->chunk_rows, w->n_rows);
-        for (int64_t r = r0; r < r1; r += TM_PACK_ROWS)
+    while (tm_spans_next(job->s->spans, ith, chunk, &g0, &g1))
+        for (int64_t r = (int64_t)g0 * TM_PACK_ROWS; r < (int64_t)g1 * TM_PACK_ROWS;
+             r += TM_PACK_ROWS)
             gemm(w->n_cols, (const uint8_t *)w->data + r * w->row_bytes, act, job->act_row_bytes,
                  job->n_tokens, job->y + r, job->y_stride);
-    }
 }
 
 static void gemm_task(void *arg, int ith, int nth)
@@ -270,11 +264,8 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
         else
             convert_input(pool, &job, pack_act_task, ACT_PACK, same_input);
         if (n_tokens <= DECODE_TOKENS) {
-            /* about two chunks per thread, whole groups each: a chunk's start costs the
-             * prefetchers a ramp (eight per thread measured 3% slower on Q4_0 and Q4_K_M) */
-            int64_t per = w->n_rows / (2 * (int64_t)tm_pool_size(pool));
-            job.chunk_rows = TM_MAX(TM_PACK_ROWS, per / TM_PACK_ROWS * TM_PACK_ROWS);
-            atomic_init(&job.next_row, 0);
+            assert(w->n_rows / TM_PACK_ROWS <= UINT32_MAX);
+            tm_spans_reset(s->spans, tm_pool_size(pool), (uint32_t)(w->n_rows / TM_PACK_ROWS));
             tm_pool_run(pool, gemm_decode_task, &job);
         } else {
             tm_pool_run(pool, gemm_task, &job);
@@ -330,9 +321,10 @@ bool tm_matmul_scratch_bytes(int64_t max_tokens, int64_t max_cols, int n_threads
      * (BF16 rows padded to a multiple of 16, at most twice the rows, still fit) */
     uint64_t per_thread =
         (uint64_t)row_floats(max_cols) * sizeof(float) + tm_gemm_bf16_scratch_bytes(max_tokens);
-    return tm_mul_u64((uint64_t)max_tokens, (uint64_t)max_cols * 4 + 64, act_bytes) &&
-           tm_mul_u64((uint64_t)n_threads, per_thread, rows_bytes) && *act_bytes <= SIZE_MAX &&
-           *rows_bytes <= SIZE_MAX;
+    bool ok = tm_mul_u64((uint64_t)max_tokens, (uint64_t)max_cols * 4 + 64, act_bytes) &&
+              tm_mul_u64((uint64_t)n_threads, per_thread, rows_bytes);
+    *rows_bytes += tm_spans_bytes(n_threads);
+    return ok && *act_bytes <= SIZE_MAX && *rows_bytes <= SIZE_MAX;
 }
 
 tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64_t max_cols,
@@ -343,8 +335,16 @@ tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64
     if (!tm_matmul_scratch_bytes(max_tokens, max_cols, n_threads, &act_bytes, &rows_bytes))
         return tm_fail(err, TM_E_LIMIT, "matmul scratch for %lld tokens x %lld columns",
                        (long long)max_tokens, (long long)max_cols);
+    uint64_t spans_bytes = tm_spans_bytes(n_threads);
     s->act = tm_aligned_alloc(64, (size_t)act_bytes);
-    s->rows = tm_aligned_alloc(64, (size_t)rows_bytes);
+    s->rows = tm_aligned_alloc(64, (size_t)(rows_bytes - spans_bytes));
+    if (s->act && s->rows) {
+        tm_status st = tm_spans_create(n_threads, &s->spans, err);
+        if (st != TM_OK) {
+            tm_matmul_scratch_fini(s);
+            return st;
+        }
+    }
     if (!s->act || !s->rows) {
         tm_matmul_scratch_fini(s);
         return tm_fail(err, TM_E_NOMEM, "matmul scratch of %llu bytes",
@@ -353,7 +353,8 @@ tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64
     s->act_bytes = (size_t)act_bytes;
     s->rows_bytes = (size_t)rows_bytes;
     s->row_floats = row_floats(max_cols);
-    s->rows_per_thread = (int64_t)(rows_bytes / (uint64_t)n_threads / sizeof(float));
+    s->rows_per_thread =
+        (int64_t)((rows_bytes - spans_bytes) / (uint64_t)n_threads / sizeof(float));
     s->n_threads = n_threads;
     return TM_OK;
 }
@@ -362,5 +363,6 @@ void tm_matmul_scratch_fini(tm_matmul_scratch *s)
 {
     tm_aligned_free(s->act);
     tm_aligned_free(s->rows);
+    tm_spans_free(s->spans);
     memset(s, 0, sizeof *s);
 }

@@ -432,7 +432,8 @@ typedef struct tm_matmul_scratch {
                                 the scratch of gemm_bf16 */
     int64_t rows_per_thread; /* floats per thread, both parts */
     int64_t row_floats;      /* floats of the first part: the widest row, rounded to 64 bytes */
-    size_t rows_bytes;       /* all of rows */
+    size_t rows_bytes;       /* all of rows and spans */
+    tm_spans *spans;         /* decode products: each thread's rows, shared with stealing */
     int n_threads;
     int act_form; /* what act holds (matmul.c), for same_input */
     int64_t act_tokens, act_cols;
