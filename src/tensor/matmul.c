@@ -335,26 +335,24 @@ tm_status tm_matmul_scratch_init(tm_matmul_scratch *s, int64_t max_tokens, int64
     if (!tm_matmul_scratch_bytes(max_tokens, max_cols, n_threads, &act_bytes, &rows_bytes))
         return tm_fail(err, TM_E_LIMIT, "matmul scratch for %lld tokens x %lld columns",
                        (long long)max_tokens, (long long)max_cols);
-    uint64_t spans_bytes = tm_spans_bytes(n_threads);
+    /* rows_bytes counts the spans, which are an allocation of their own */
+    uint64_t per_thread_bytes = (rows_bytes - tm_spans_bytes(n_threads)) / (uint64_t)n_threads;
     s->act = tm_aligned_alloc(64, (size_t)act_bytes);
-    s->rows = tm_aligned_alloc(64, (size_t)(rows_bytes - spans_bytes));
-    if (s->act && s->rows) {
-        tm_status st = tm_spans_create(n_threads, &s->spans, err);
-        if (st != TM_OK) {
-            tm_matmul_scratch_fini(s);
-            return st;
-        }
-    }
+    s->rows = tm_aligned_alloc(64, (size_t)(per_thread_bytes * (uint64_t)n_threads));
     if (!s->act || !s->rows) {
         tm_matmul_scratch_fini(s);
         return tm_fail(err, TM_E_NOMEM, "matmul scratch of %llu bytes",
                        (unsigned long long)(act_bytes + rows_bytes));
     }
+    tm_status st = tm_spans_create(n_threads, &s->spans, err);
+    if (st != TM_OK) {
+        tm_matmul_scratch_fini(s);
+        return st;
+    }
     s->act_bytes = (size_t)act_bytes;
     s->rows_bytes = (size_t)rows_bytes;
     s->row_floats = row_floats(max_cols);
-    s->rows_per_thread =
-        (int64_t)((rows_bytes - spans_bytes) / (uint64_t)n_threads / sizeof(float));
+    s->rows_per_thread = (int64_t)(per_thread_bytes / sizeof(float));
     s->n_threads = n_threads;
     return TM_OK;
 }

@@ -45,16 +45,28 @@ static claim_job *new_job(tm_spans *spans, uint32_t chunk, int slow_thread)
     return job;
 }
 
+/* A pool and spans of n_threads; false (and nothing left allocated) if either failed. */
+static bool open_pool(int n_threads, tm_pool **pool, tm_spans **spans)
+{
+    tm_err err = {0};
+    *pool = NULL;
+    *spans = NULL;
+    TM_CHECK_OK(tm_pool_create(n_threads, pool, &err), &err);
+    TM_CHECK_OK(tm_spans_create(n_threads, spans, &err), &err);
+    if (*pool && *spans)
+        return true;
+    tm_spans_free(*spans);
+    tm_pool_free(*pool);
+    return false;
+}
+
 /* every unit exactly once, whatever the threads, units and chunk */
 static void test_every_unit_once(void)
 {
-    tm_err err = {0};
     for (int n_threads = 1; n_threads <= 4; n_threads++) {
-        tm_pool *pool = NULL;
-        tm_spans *spans = NULL;
-        TM_CHECK_OK(tm_pool_create(n_threads, &pool, &err), &err);
-        TM_CHECK_OK(tm_spans_create(n_threads, &spans, &err), &err);
-        if (!pool || !spans)
+        tm_pool *pool;
+        tm_spans *spans;
+        if (!open_pool(n_threads, &pool, &spans))
             return;
         for (int round = 0; round < 300; round++) {
             uint32_t n_units = (uint32_t)(round * 37 % MAX_UNITS);
@@ -109,16 +121,14 @@ static void test_one_thread_in_order(void)
 /* a thread that takes nothing until the others have run out: they must have taken its band */
 static void test_a_stalled_thread_is_helped(void)
 {
-    tm_err err = {0};
     for (int n_threads = 2; n_threads <= 4; n_threads++) {
-        tm_pool *pool = NULL;
-        tm_spans *spans = NULL;
-        TM_CHECK_OK(tm_pool_create(n_threads, &pool, &err), &err);
-        TM_CHECK_OK(tm_spans_create(n_threads, &spans, &err), &err);
+        tm_pool *pool;
+        tm_spans *spans;
+        if (!open_pool(n_threads, &pool, &spans))
+            return;
         claim_job *job = new_job(spans, 3, 0);
-        if (!pool || !spans || !job) {
+        if (!job) {
             TM_CHECK(false);
-            tm_free(job);
             tm_spans_free(spans);
             tm_pool_free(pool);
             return;
