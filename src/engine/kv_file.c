@@ -125,26 +125,39 @@ static tm_kv_file_header session_header(const tm_session *s, int32_t n_tokens)
 }
 
 /* Reads (write false) or writes the rows of positions 0 .. n - 1 of one layer's keys
- * (keys true) or values, kv head by kv head and block by block within a head (the store's
- * slabs), feeding the checksum. */
+ * (keys true) or values, kv head by kv head and block by block within a head, feeding the
+ * checksum. The file holds rows (each head's values of a position together) whatever the
+ * store's own layout, through buf: one slab's rows. */
 static bool rows_io(FILE *f, tm_sha256 *sum, const tm_session *s, int32_t layer, bool keys,
-                    int32_t n, bool write)
+                    int32_t n, bool write, char *buf)
 {
-    const tm_kv_store *kv = tm_kv_cache_store(s->cache);
+    tm_kv_store *kv = tm_kv_cache_store(s->cache);
     uint64_t head = keys ? kv->k_head_bytes : kv->v_head_bytes;
     for (int32_t h = 0; h < kv->n_head_kv; h++)
         for (int32_t pos = 0; pos < n;) {
             int32_t j = pos / kv->block_tokens, run = TM_MIN(n - pos, kv->block_tokens);
             int32_t b = s->seq.blocks[j];
-            char *p =
-                keys ? tm_kv_store_k_at(kv, layer, b, 0, h) : tm_kv_store_v_at(kv, layer, b, 0, h);
             size_t bytes = (size_t)(head * (uint64_t)run);
-            if (write ? fwrite(p, 1, bytes, f) != bytes : fread(p, 1, bytes, f) != bytes)
-                return false;
-            tm_sha256_update(sum, p, bytes);
+            if (write) {
+                tm_kv_store_get_rows(kv, keys, layer, b, h, 0, run, buf);
+                if (fwrite(buf, 1, bytes, f) != bytes)
+                    return false;
+            } else {
+                if (fread(buf, 1, bytes, f) != bytes)
+                    return false;
+                tm_kv_store_put_rows(kv, keys, layer, b, h, 0, run, buf);
+            }
+            tm_sha256_update(sum, buf, bytes);
             pos += run;
         }
     return true;
+}
+
+/* A buffer for one slab of keys or values, whichever is larger; NULL when out of memory. */
+static char *slab_buffer(const tm_session *s)
+{
+    const tm_kv_store *kv = tm_kv_cache_store(s->cache);
+    return tm_malloc((size_t)TM_MAX(kv->k_slab_bytes, kv->v_slab_bytes));
 }
 
 tm_status tm_session_save(tm_session *s, const char *path, tm_err *err)
@@ -170,15 +183,20 @@ tm_status tm_session_save(tm_session *s, const char *path, tm_err *err)
         tm_sha256_update(&sum, t, 4);
         ok = fwrite(t, 1, 4, f) == 4;
     }
+    char *buf = slab_buffer(s);
+    bool no_mem = !buf;
+    ok = ok && buf;
     for (int32_t il = 0; ok && il < (int32_t)h.n_layer; il++)
-        ok = rows_io(f, &sum, s, il, true, s->n_past, true) &&
-             rows_io(f, &sum, s, il, false, s->n_past, true);
+        ok = rows_io(f, &sum, s, il, true, s->n_past, true, buf) &&
+             rows_io(f, &sum, s, il, false, s->n_past, true, buf);
+    tm_free(buf);
     tm_sha256_final(&sum, digest);
     ok = ok && fwrite(digest, 1, 32, f) == 32;
     ok = fclose(f) == 0 && ok;
     if (!ok) {
         remove(tmp);
-        return tm_fail(err, TM_E_IO, "writing '%s' failed (disk full?)", tmp);
+        return no_mem ? tm_fail(err, TM_E_NOMEM, "saving '%s'", path)
+                      : tm_fail(err, TM_E_IO, "writing '%s' failed (disk full?)", tmp);
     }
     tm_status st = tm_file_replace(tmp, path, err);
     if (st != TM_OK)
@@ -232,9 +250,16 @@ static tm_status load_body(tm_session *s, FILE *f, tm_sha256 *sum, const tm_kv_f
     tm_status st = tm_kv_seq_reserve(s->cache, &s->seq, 0, n, err);
     if (st != TM_OK)
         return st;
-    for (int32_t il = 0; il < (int32_t)h->n_layer; il++)
-        if (!rows_io(f, sum, s, il, true, n, false) || !rows_io(f, sum, s, il, false, n, false))
-            return tm_fail(err, TM_E_FORMAT, "'%s' is truncated", path);
+    char *buf = slab_buffer(s);
+    if (!buf)
+        return tm_fail(err, TM_E_NOMEM, "loading '%s'", path);
+    bool ok = true;
+    for (int32_t il = 0; ok && il < (int32_t)h->n_layer; il++)
+        ok = rows_io(f, sum, s, il, true, n, false, buf) &&
+             rows_io(f, sum, s, il, false, n, false, buf);
+    tm_free(buf);
+    if (!ok)
+        return tm_fail(err, TM_E_FORMAT, "'%s' is truncated", path);
     uint8_t want[32], got[32];
     tm_sha256_final(sum, want);
     if (fread(got, 1, 32, f) != 32)

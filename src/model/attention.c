@@ -3,7 +3,8 @@
  * row is read once per group, not once per query head. Pairs are dealt to threads
  * round-robin, since later tokens see more keys and would overload the last band. Keys and
  * values are read where they lie, block by block of the sequence's block table, with no copy;
- * the cache rows may be F32, F16, Q8_0 or Q4_0 (keys and values each their own type); scores
+ * the cache rows may be F32, F16, Q8_0 or Q4_0 (keys and values each their own type; F16 keys
+ * lie dimension by dimension, kv_store.c, and have their own scores kernel); scores
  * and the softmax are in float, the maximum is subtracted before exp() so large scores cannot
  * overflow. */
 #include "model.h"
@@ -12,19 +13,20 @@
 #include <string.h>
 
 /* Calls fn on each run of positions [first, first + n) that lies in one block: the run's
- * offset j from first and its length, with the address of the kv head's row at its start.
- * A kv head's rows of a block lie together, but the next block's are elsewhere (wherever the
- * block table says), where the hardware prefetchers cannot follow: each run first asks for the
- * rows of the block PREFETCH_BLOCKS ahead. */
+ * offset j from first and its length, with the address of the kv head's position at its start
+ * (row_bytes from one position to the next: a row, or for keys laid by dimension one value).
+ * A kv head's slab of a block (slab_bytes) lies together, but the next block's is elsewhere
+ * (wherever the block table says), where the hardware prefetchers cannot follow: each run
+ * first asks for the slab of the block PREFETCH_BLOCKS ahead. */
 #define PREFETCH_BLOCKS 2
-#define FOR_BLOCK_RUNS(a, first, n, base, block_bytes, row_bytes, head_off, BODY)              \
+#define FOR_BLOCK_RUNS(a, first, n, base, block_bytes, row_bytes, head_off, slab_bytes, BODY)  \
     for (int64_t j = 0; j < (n);) {                                                            \
         int64_t pos = (first) + j, in_block = pos % (a)->block_tokens;                         \
         int64_t run = TM_MIN((n)-j, (a)->block_tokens - in_block);                             \
         int64_t ahead = pos / (a)->block_tokens + PREFETCH_BLOCKS;                             \
         if (ahead * (a)->block_tokens < (first) + (n))                                         \
             tm_prefetch_l2((base) + (uint64_t)(a)->blocks[ahead] * (block_bytes) + (head_off), \
-                           (size_t)((a)->block_tokens * (row_bytes)));                         \
+                           (size_t)(slab_bytes));                                              \
         const char *rows = (base) +                                                            \
                            (uint64_t)(a)->blocks[pos / (a)->block_tokens] * (block_bytes) +    \
                            (uint64_t)in_block * (row_bytes) + (head_off);                      \
@@ -44,7 +46,7 @@ static void attend_group(const tm_attn_args *a, int32_t t, int32_t kvh, float *s
     /* scores[g * n + j] for the group's query heads g; each block's run of keys is scored
      * into its columns, so the softmax below sees one contiguous row per head */
     FOR_BLOCK_RUNS(
-        a, first, n, a->k_base, a->k_block_bytes, a->k_row_bytes, k_off,
+        a, first, n, a->k_base, a->k_block_bytes, a->k_row_bytes, k_off, a->k_head_bytes,
         a->scores_fn(run, a->head_dim, rows, a->kv_stride, q, a->head_dim, group, scores + j, n));
     /* 1 / the softmax sum per query head (after the scores): values are summed unnormalised */
     float *inv = scores + (int64_t)group * n;
@@ -59,7 +61,7 @@ static void attend_group(const tm_attn_args *a, int32_t t, int32_t kvh, float *s
     }
     float *out = a->out + t * a->out_stride + (int64_t)kvh * group * a->head_dim_v;
     memset(out, 0, (size_t)group * (size_t)a->head_dim_v * sizeof *out);
-    FOR_BLOCK_RUNS(a, first, n, a->v_base, a->v_block_bytes, a->v_row_bytes, v_off,
+    FOR_BLOCK_RUNS(a, first, n, a->v_base, a->v_block_bytes, a->v_row_bytes, v_off, a->v_head_bytes,
                    a->values_fn(run, a->head_dim_v, rows, a->v_stride, scores + j, n, group, out,
                                 a->head_dim_v));
     for (int32_t g = 0; g < group; g++)
@@ -112,8 +114,20 @@ static void kv_tiles_task(void *arg, int ith, int nth)
                 a->k_base + block * a->k_block_bytes + (uint64_t)in_block * a->k_row_bytes + k_off;
             const char *v =
                 a->v_base + block * a->v_block_bytes + (uint64_t)in_block * a->v_row_bytes + v_off;
-            a->kv_tiles_fn(a->k_type, a->v_type, k, a->k_row_bytes, v, a->v_row_bytes, run, pos,
-                           a->head_dim, a->head_dim_v, j->kt, j->vt);
+            if (a->k_by_dim) /* the tiles take rows: 16 positions at a time into rows */
+                for (int64_t i = 0; i < run; i += 16) {
+                    uint16_t rows[16 * TM_ATTN_TILE_DIM_MAX];
+                    int64_t m = TM_MIN(16, run - i);
+                    tm_kv_by_dim_get(
+                        (const uint16_t *)(a->k_base + block * a->k_block_bytes + k_off), bt,
+                        in_block + i, m, a->head_dim, rows);
+                    a->kv_tiles_fn(TM_DTYPE_F16, a->v_type, rows, (uint64_t)a->head_dim * 2,
+                                   v + (uint64_t)i * a->v_row_bytes, a->v_row_bytes, m, pos + i,
+                                   a->head_dim, a->head_dim_v, j->kt, j->vt);
+                }
+            else
+                a->kv_tiles_fn(a->k_type, a->v_type, k, a->k_row_bytes, v, a->v_row_bytes, run, pos,
+                               a->head_dim, a->head_dim_v, j->kt, j->vt);
         }
         pos += run;
     }

@@ -346,6 +346,22 @@ typedef struct store_job {
     const tm_kernels *kern;
 } store_job;
 
+/* One head's key into a store that lays F16 keys by dimension: converted a piece at a time,
+ * then spread over the dimensions' rows. */
+static void put_key_by_dim(const tm_kernels *kern, tm_kv_store *kv, int32_t il, int32_t b,
+                           int32_t row, int32_t h, const float *k)
+{
+    uint16_t piece[256];
+    char *slab = tm_kv_store_k(kv, il, b) + (uint64_t)h * kv->k_slab_bytes;
+    uint16_t *at = (uint16_t *)slab + row;
+    for (int64_t d0 = 0; d0 < kv->head_dim; d0 += 256) {
+        int64_t n = TM_MIN(256, kv->head_dim - d0);
+        kern->quantize[TM_DTYPE_F16](k + d0, piece, n);
+        for (int64_t d = 0; d < n; d++)
+            at[(d0 + d) * kv->block_tokens] = piece[d];
+    }
+}
+
 static void store_range(void *ctx, int64_t t0, int64_t t1)
 {
     const store_job *j = ctx;
@@ -356,8 +372,11 @@ static void store_range(void *ctx, int64_t t0, int64_t t1)
     for (int64_t t = t0; t < t1; t++) {
         int32_t pos = j->pos0 + (int32_t)t, row = pos % bt, b = j->blocks[pos / bt];
         for (int32_t h = 0; h < n_head; h++) { /* each kv head to its slab */
-            to_cache(j->kern, kv->type_k, j->k + t * kv->k_width + h * hk,
-                     tm_kv_store_k_at(kv, j->il, b, row, h), hk);
+            const float *k = j->k + t * kv->k_width + h * hk;
+            if (kv->k_by_dim)
+                put_key_by_dim(j->kern, kv, j->il, b, row, h, k);
+            else
+                to_cache(j->kern, kv->type_k, k, tm_kv_store_k_at(kv, j->il, b, row, h), hk);
             to_cache(j->kern, kv->type_v, j->v + t * kv->v_width + h * hv,
                      tm_kv_store_v_at(kv, j->il, b, row, h), hv);
         }
@@ -403,15 +422,18 @@ static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *bl
         .v_base = tm_kv_store_v(kv, il, 0),
         .k_block_bytes = kv->k_block_bytes,
         .v_block_bytes = kv->v_block_bytes,
-        .k_row_bytes = kv->k_head_bytes, /* a head's positions follow each other */
+        /* a head's positions follow each other: whole rows, or (keys by dimension) values
+         * in each dimension's row of block_tokens */
+        .k_row_bytes = kv->k_by_dim ? 2 : kv->k_head_bytes,
         .v_row_bytes = kv->v_head_bytes,
         .k_head_bytes = kv->k_slab_bytes,
         .v_head_bytes = kv->v_slab_bytes,
-        .kv_stride = hp->head_dim,
+        .kv_stride = kv->k_by_dim ? kv->block_tokens : hp->head_dim,
         .v_stride = hp->head_dim_v,
+        .k_by_dim = kv->k_by_dim,
         .blocks = blocks,
         .block_tokens = kv->block_tokens,
-        .scores_fn = kern->attn_scores[kv->type_k],
+        .scores_fn = kv->k_by_dim ? kern->attn_scores_f16_by_dim : kern->attn_scores[kv->type_k],
         .values_fn = kern->attn_values[kv->type_v],
         .exp_sum = kern->exp_sum,
         .out = st->att,

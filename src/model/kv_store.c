@@ -7,7 +7,14 @@
  * Layout: per layer, all blocks of K one after the other, then the same for V; a block holds
  * n_head_kv slabs, one per kv head, of block_tokens rows of head_dim values of the cache type
  * (whole quantization blocks per head): attention reads one kv head's keys and values, so
- * they lie together, a stream the prefetchers follow. */
+ * they lie together, a stream the prefetchers follow.
+ *
+ * F16 keys lie by dimension within their slab (k_by_dim): value d of row r at element
+ * d * block_tokens + r. The scores kernel then holds positions in its vector lanes and
+ * multiplies them by one query element at a time, with no sum across lanes per key; the
+ * row-by-row form spent more on those sums than on the products (docs/design.md). Values
+ * stay row by row, which is the form their weighted sum wants. Rows go in and out through
+ * tm_kv_store_put_rows / get_rows, which hide the difference. */
 #include "model.h"
 
 #include <string.h>
@@ -79,6 +86,8 @@ tm_status tm_kv_store_plan(const tm_hparams *hp, uint32_t type_k, uint32_t type_
     s.v_slab_bytes = v_head * (uint64_t)block_tokens;
     s.k_layer_bytes = k_layer;
     s.v_layer_bytes = v_layer;
+    s.k_by_dim = type_k == TM_DTYPE_F16;
+    s.head_dim = hp->head_dim;
     *out = s;
     return TM_OK;
 }
@@ -136,15 +145,67 @@ char *tm_kv_store_v_at(const tm_kv_store *s, int32_t layer, int32_t block, int32
            (uint64_t)row * s->v_head_bytes;
 }
 
+void tm_kv_by_dim_get(const uint16_t *slab, int64_t block_tokens, int64_t row0, int64_t n,
+                      int64_t dim, uint16_t *rows)
+{
+    for (int64_t r = 0; r < n; r++)
+        for (int64_t d = 0; d < dim; d++)
+            rows[r * dim + d] = slab[d * block_tokens + row0 + r];
+}
+
+static void by_dim_put(uint16_t *slab, int64_t block_tokens, int64_t row0, int64_t n, int64_t dim,
+                       const uint16_t *rows)
+{
+    for (int64_t d = 0; d < dim; d++)
+        for (int64_t r = 0; r < n; r++)
+            slab[d * block_tokens + row0 + r] = rows[r * dim + d];
+}
+
+static char *slab_at(const tm_kv_store *s, bool keys, int32_t layer, int32_t block, int32_t h)
+{
+    return keys ? tm_kv_store_k(s, layer, block) + (uint64_t)h * s->k_slab_bytes
+                : tm_kv_store_v(s, layer, block) + (uint64_t)h * s->v_slab_bytes;
+}
+
+void tm_kv_store_get_rows(const tm_kv_store *s, bool keys, int32_t layer, int32_t block, int32_t h,
+                          int32_t row0, int32_t n, void *rows)
+{
+    const char *slab = slab_at(s, keys, layer, block, h);
+    if (keys && s->k_by_dim) {
+        tm_kv_by_dim_get((const uint16_t *)slab, s->block_tokens, row0, n, s->head_dim, rows);
+        return;
+    }
+    uint64_t head = keys ? s->k_head_bytes : s->v_head_bytes;
+    memcpy(rows, slab + (uint64_t)row0 * head, (size_t)(head * (uint64_t)n));
+}
+
+void tm_kv_store_put_rows(tm_kv_store *s, bool keys, int32_t layer, int32_t block, int32_t h,
+                          int32_t row0, int32_t n, const void *rows)
+{
+    char *slab = slab_at(s, keys, layer, block, h);
+    if (keys && s->k_by_dim) {
+        by_dim_put((uint16_t *)slab, s->block_tokens, row0, n, s->head_dim, rows);
+        return;
+    }
+    uint64_t head = keys ? s->k_head_bytes : s->v_head_bytes;
+    memcpy(slab + (uint64_t)row0 * head, rows, (size_t)(head * (uint64_t)n));
+}
+
 void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos)
 {
     if (dst == src || n_pos <= 0)
         return;
+    uint64_t bt = (uint64_t)s->block_tokens;
     for (int32_t il = 0; il < s->n_layer; il++)
         for (int32_t h = 0; h < s->n_head_kv; h++) {
-            memcpy(tm_kv_store_k_at(s, il, dst, 0, h), tm_kv_store_k_at(s, il, src, 0, h),
-                   (size_t)(s->k_head_bytes * (uint64_t)n_pos));
-            memcpy(tm_kv_store_v_at(s, il, dst, 0, h), tm_kv_store_v_at(s, il, src, 0, h),
+            char *kd = slab_at(s, true, il, dst, h);
+            const char *ks = slab_at(s, true, il, src, h);
+            if (s->k_by_dim) /* each dimension's first n_pos values */
+                for (int64_t d = 0; d < s->head_dim; d++)
+                    memcpy(kd + (uint64_t)d * bt * 2, ks + (uint64_t)d * bt * 2, (size_t)n_pos * 2);
+            else
+                memcpy(kd, ks, (size_t)(s->k_head_bytes * (uint64_t)n_pos));
+            memcpy(slab_at(s, false, il, dst, h), slab_at(s, false, il, src, h),
                    (size_t)(s->v_head_bytes * (uint64_t)n_pos));
         }
 }

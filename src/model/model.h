@@ -128,8 +128,12 @@ typedef struct tm_kv_store {
     uint64_t k_block_bytes, v_block_bytes; /* bytes of one block of one layer */
     uint64_t k_layer_bytes, v_layer_bytes; /* all blocks of one layer */
     uint64_t bytes;                        /* the whole store */
-    /* [n_layer][n_blocks][n_head_kv][block_tokens][head]: a kv head's positions lie together,
-     * so attention streams each head's keys and values; NULL in a plan */
+    int64_t head_dim;                      /* values of one head's key */
+    /* F16 keys: a slab is [head_dim][block_tokens], dimension by dimension (kv_store.c);
+     * other keys and all values: [block_tokens][head] */
+    bool k_by_dim;
+    /* [n_layer][n_blocks][n_head_kv][slab]: a kv head's positions lie together, so attention
+     * streams each head's keys and values; NULL in a plan */
     char *k, *v;
 } tm_kv_store;
 
@@ -143,9 +147,20 @@ tm_status tm_kv_store_create(const tm_hparams *hp, uint32_t type_k, uint32_t typ
 void tm_kv_store_free(tm_kv_store *s);
 char *tm_kv_store_k(const tm_kv_store *s, int32_t layer, int32_t block); /* the block's start */
 char *tm_kv_store_v(const tm_kv_store *s, int32_t layer, int32_t block);
-/* Head h of row `row` of a block: keys and values. */
+/* Head h of row `row` of a block: keys (not for k_by_dim keys, which have no rows) and values. */
 char *tm_kv_store_k_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h);
 char *tm_kv_store_v_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h);
+/* Rows row0 .. row0 + n - 1 of kv head h of a block, keys (keys true) or values, out of the
+ * store into rows / into the store from rows: one head's row after another, each as the cache
+ * type lays a row out (k_head_bytes / v_head_bytes), whatever the store's own layout. */
+void tm_kv_store_get_rows(const tm_kv_store *s, bool keys, int32_t layer, int32_t block, int32_t h,
+                          int32_t row0, int32_t n, void *rows);
+void tm_kv_store_put_rows(tm_kv_store *s, bool keys, int32_t layer, int32_t block, int32_t h,
+                          int32_t row0, int32_t n, const void *rows);
+/* Rows row0 .. row0 + n - 1 of dim values each out of a slab laid dimension by dimension
+ * (block_tokens values per dimension). */
+void tm_kv_by_dim_get(const uint16_t *slab, int64_t block_tokens, int64_t row0, int64_t n,
+                      int64_t dim, uint16_t *rows);
 /* Copies the first n_pos rows of block src to block dst in every layer (copy-on-write). */
 void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos);
 
@@ -207,8 +222,10 @@ typedef struct tm_attn_args {
     uint64_t k_block_bytes, v_block_bytes; /* one block of the layer */
     uint64_t k_row_bytes, v_row_bytes;     /* from one position of a head to the next */
     uint64_t k_head_bytes, v_head_bytes;   /* from one kv head to the next in a block */
-    int64_t kv_stride, v_stride;           /* the same first stride in elements, for kernels */
-    const int32_t *blocks;                 /* the sequence's block table */
+    int64_t kv_stride, v_stride;           /* the kernels' strides, in elements */
+    bool k_by_dim; /* keys laid dimension by dimension (F16; kv_store.c): kv_stride = block_tokens,
+                      k_row_bytes = 2, scores_fn the by-dimension kernel */
+    const int32_t *blocks; /* the sequence's block table */
     int32_t block_tokens;
     tm_attn_scores_fn scores_fn;
     tm_attn_values_fn values_fn;

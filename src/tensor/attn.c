@@ -63,6 +63,19 @@ REF_ATTN(f16, f16_at)
 REF_ATTN(q8_0, q8_0_at)
 REF_ATTN(q4_0, q4_0_at)
 
+void tm_attn_scores_f16_by_dim_ref(int64_t n, int64_t dim, const void *k, int64_t k_stride,
+                                   const float *q, int64_t q_stride, int n_q, float *s,
+                                   int64_t s_stride)
+{
+    for (int64_t j = 0; j < n; j++)
+        for (int g = 0; g < n_q; g++) {
+            float sum = 0;
+            for (int64_t d = 0; d < dim; d++)
+                sum += q[g * q_stride + d] * f16_at(k, d, k_stride, j);
+            s[g * s_stride + j] = sum;
+        }
+}
+
 tm_attn_scores_fn tm_attn_scores_ref(uint32_t type)
 {
     return type == TM_DTYPE_F32    ? scores_f32

@@ -199,6 +199,12 @@ typedef void (*tm_attn_scores_fn)(int64_t n, int64_t dim, const void *k, int64_t
 typedef void (*tm_attn_values_fn)(int64_t n, int64_t dim, const void *v, int64_t v_stride,
                                   const float *w, int64_t w_stride, int n_q, float *out,
                                   int64_t o_stride);
+/* Scores over F16 keys laid dimension by dimension (kv_store.c): value d of key j at
+ * k[d * k_stride + j], so consecutive keys are consecutive in memory; same meaning and
+ * tm_attn_scores_fn signature otherwise. */
+void tm_attn_scores_f16_by_dim_ref(int64_t n, int64_t dim, const void *k, int64_t k_stride,
+                                   const float *q, int64_t q_stride, int n_q, float *s,
+                                   int64_t s_stride);
 /* The softmax's exponentials: x[i] = exp(scale * x[i] - max over j of scale * x[j]) in
  * place; returns their sum (the caller divides). */
 typedef float (*tm_exp_sum_fn)(float *x, int64_t n, float scale);
@@ -388,6 +394,7 @@ typedef struct tm_kernels {
     tm_to_float_fn to_float[TM_DTYPE_COUNT];       /* dequantize */
     tm_attn_scores_fn attn_scores[TM_DTYPE_COUNT]; /* by KV cache type: F32, F16, Q8_0, Q4_0 */
     tm_attn_values_fn attn_values[TM_DTYPE_COUNT];
+    tm_attn_scores_fn attn_scores_f16_by_dim; /* F16 keys laid dimension by dimension */
     tm_exp_sum_fn exp_sum;
     tm_glu_fn silu_mul, gelu_mul;              /* SwiGLU, GeGLU */
     tm_gemm_x16_fn gemm_x16[TM_DTYPE_COUNT];   /* by weight type, on packed groups; NULL: none */

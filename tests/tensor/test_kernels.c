@@ -114,6 +114,57 @@ static int check_attention(const char *name, const tm_kernels *k, const tm_kerne
     return checks;
 }
 
+/* Scores over F16 keys laid by dimension: the table's kernel equals the reference up to
+ * summation order, and the reference equals the row-by-row reference on the same keys laid
+ * as rows; key counts around every step width, starts off the vector alignment, groups of
+ * 1 to 7 heads. */
+static int check_attention_by_dim(const char *name, const tm_kernels *k, const tm_kernels *ref,
+                                  tm_rng *rng)
+{
+    static const int64_t dims[] = {64, 128, 20, 7};
+    static const int n_qs[] = {1, 2, 3, 4, 5, 7};
+    static const int64_t n_keys[] = {1, 5, 8, 15, 16, 31, 32, 33, 63, 64, 100, 300};
+    int checks = 0;
+    for (size_t di = 0; di < TM_ARRAY_LEN(dims); di++)
+        for (size_t qi = 0; qi < TM_ARRAY_LEN(n_qs); qi++)
+            for (size_t ni = 0; ni < TM_ARRAY_LEN(n_keys); ni++) {
+                int64_t dim = dims[di], n = n_keys[ni], first = 3, stride = n + first + 9;
+                int n_q = n_qs[qi];
+                uint16_t *by_dim = tm_malloc((size_t)(dim * stride) * 2);
+                uint16_t *rows = tm_malloc((size_t)(n * dim) * 2);
+                float *q = tm_malloc((size_t)(n_q * dim) * sizeof *q);
+                float *s0 = tm_malloc((size_t)(n_q * n) * sizeof *s0);
+                float *s1 = tm_malloc((size_t)(n_q * n) * sizeof *s1);
+                float *s2 = tm_malloc((size_t)(n_q * n) * sizeof *s2);
+                for (int64_t i = 0; i < dim * stride; i++)
+                    by_dim[i] = tm_f32_to_f16((float)(2 * tm_rng_uniform(rng) - 1));
+                for (int64_t j = 0; j < n; j++)
+                    for (int64_t d = 0; d < dim; d++)
+                        rows[j * dim + d] = by_dim[d * stride + first + j];
+                fill(rng, q, n_q * dim, 1.0f);
+                ref->attn_scores_f16_by_dim(n, dim, by_dim + first, stride, q, dim, n_q, s0, n);
+                k->attn_scores_f16_by_dim(n, dim, by_dim + first, stride, q, dim, n_q, s1, n);
+                tm_attn_scores_ref(TM_DTYPE_F16)(n, dim, rows, dim, q, dim, n_q, s2, n);
+                float e1 = 0, e2 = 0;
+                for (int64_t i = 0; i < n_q * n; i++) {
+                    e1 = fmaxf(e1, fabsf(s0[i] - s1[i]));
+                    e2 = fmaxf(e2, fabsf(s0[i] - s2[i]));
+                }
+                TM_CHECK_MSG(e1 <= 1e-4f * (float)dim && e2 == 0,
+                             "%s scores over F16 keys by dimension, dim %lld n_q %d keys %lld: "
+                             "%.3g from the reference, which is %.3g from the row reference",
+                             name, (long long)dim, n_q, (long long)n, e1, e2);
+                checks++;
+                tm_free(by_dim);
+                tm_free(rows);
+                tm_free(q);
+                tm_free(s0);
+                tm_free(s1);
+                tm_free(s2);
+            }
+    return checks;
+}
+
 /* The sum of the magnitudes of a dot's terms: what float summation order can change is a
  * small multiple of the float epsilon times this. */
 static float dot_magnitude(const tm_kernels *ref, uint32_t wt, const void *w, tm_dtype xt,
@@ -667,7 +718,8 @@ static void check_table(const char *name)
         TM_CHECK(k.read_sum(buf, 65536) == (uint64_t)0 - 8192);
         tm_free(buf);
     }
-    int n_attn = check_attention(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng) +
+    int n_attn = check_attention(name, &k, &ref, &rng) +
+                 check_attention_by_dim(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng) +
                  check_attn_tiles(name, &k, &rng);
     int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng) +
                  check_gemm_glu(name, &k, &ref, &rng);

@@ -340,8 +340,73 @@ static void arm_quantize_f16(const float *src, void *dst, int64_t n)
         d[i] = tm_f32_to_f16(src[i]);
 }
 
+/* ---- F16 keys laid by dimension (tm_attn_scores_f16_by_dim_ref) -------------------------
+ * H heads by P vectors of 4 keys per step: each query element multiplies the P vectors of one
+ * dimension (FMLA by scalar), so no sum crosses lanes; 12 to 16 accumulators cover the
+ * multiply-adds' latency on wide cores. H and P are constants in every instance. */
+ARM_INLINE void by_dim_step(const int H, const int P, int64_t dim, const uint16_t *k,
+                            int64_t k_stride, const float *q, int64_t q_stride, float *s,
+                            int64_t s_stride)
+{
+    float32x4_t acc[16];
+    for (int i = 0; i < H * P; i++)
+        acc[i] = vdupq_n_f32(0);
+    for (int64_t d = 0; d < dim; d++) {
+        float32x4_t kv[8];
+        for (int p = 0; p < P; p++)
+            kv[p] = load4_f16(k + d * k_stride + 4 * p);
+        for (int h = 0; h < H; h++) {
+            float qd = q[h * q_stride + d];
+            for (int p = 0; p < P; p++)
+                acc[h * P + p] = vfmaq_n_f32(acc[h * P + p], kv[p], qd);
+        }
+    }
+    for (int h = 0; h < H; h++)
+        for (int p = 0; p < P; p++)
+            vst1q_f32(s + h * s_stride + 4 * p, acc[h * P + p]);
+}
+
+/* Steps of 4 P keys, then of 4, then the reference for the last few. */
+ARM_INLINE void by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16_t *k,
+                             int64_t k_stride, const float *q, int64_t q_stride, float *s,
+                             int64_t s_stride)
+{
+    int64_t j = 0;
+    for (; j + 4 * P <= n; j += 4 * P)
+        by_dim_step(H, P, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
+    for (; j + 4 <= n; j += 4)
+        by_dim_step(H, 1, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
+    if (j < n)
+        tm_attn_scores_f16_by_dim_ref(n - j, dim, k + j, k_stride, q, q_stride, H, s + j, s_stride);
+}
+
+static void arm_attn_scores_f16_by_dim(int64_t n, int64_t dim, const void *k, int64_t k_stride,
+                                       const float *q, int64_t q_stride, int n_q, float *s,
+                                       int64_t s_stride)
+{
+    for (int g = 0; g < n_q; g += 4) {
+        const float *qg = q + g * q_stride;
+        float *sg = s + g * s_stride;
+        switch (n_q - g < 4 ? n_q - g : 4) {
+        case 1:
+            by_dim_heads(1, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        case 2:
+            by_dim_heads(2, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        case 3:
+            by_dim_heads(3, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        default:
+            by_dim_heads(4, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        }
+    }
+}
+
 static void arm_attn_fill(tm_kernels *k)
 {
+    k->attn_scores_f16_by_dim = arm_attn_scores_f16_by_dim;
     k->attn_scores[TM_DTYPE_F32] = arm_attn_scores_f32;
     k->attn_scores[TM_DTYPE_F16] = arm_attn_scores_f16;
     k->attn_values[TM_DTYPE_F32] = arm_attn_values_f32;

@@ -14,6 +14,7 @@ void tm_kernels_init_ref(tm_kernels *k)
     k->silu_mul = tm_silu_mul_ref;
     k->gelu_mul = tm_gelu_mul_ref;
     k->read_sum = tm_read_sum_ref;
+    k->attn_scores_f16_by_dim = tm_attn_scores_f16_by_dim_ref;
     for (uint32_t t = 0; t < TM_DTYPE_COUNT; t++) {
         const tm_type_traits *tr = tm_type_traits_get(t);
         if (!tr)

@@ -121,6 +121,78 @@ X86_ATTN_VALUES(x86_attn_values_q8_0_8, uint8_t, ROW_Q8_0, LOAD8_Q8_0)
 X86_ATTN_SCORES(x86_attn_scores_q4_0_8, uint8_t, ROW_Q4_0, LOAD8_Q4_0)
 X86_ATTN_VALUES(x86_attn_values_q4_0_8, uint8_t, ROW_Q4_0, LOAD8_Q4_0)
 
+/* Scores over F16 keys laid by dimension (tm_attn_scores_f16_by_dim_ref): H query heads by P
+ * vectors of 8 keys per step, each query element broadcast against the P vectors of one
+ * dimension, so no sum crosses lanes. H * P = 8 accumulators keep enough multiply-adds in
+ * flight to cover their latency. H and P are constants once inlined. */
+static inline __attribute__((always_inline)) void
+x86_by_dim_step(const int H, const int P, int64_t dim, const uint16_t *k, int64_t k_stride,
+                const float *q, int64_t q_stride, float *s, int64_t s_stride)
+{
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < H * P; i++)
+        acc[i] = _mm256_setzero_ps();
+    for (int64_t d = 0; d < dim; d++) {
+        __m256 kv[8];
+#pragma GCC unroll 8
+        for (int p = 0; p < P; p++)
+            kv[p] = load8_f16(k + d * k_stride + 8 * p);
+#pragma GCC unroll 4
+        for (int h = 0; h < H; h++) {
+            __m256 qv = _mm256_set1_ps(q[h * q_stride + d]);
+#pragma GCC unroll 8
+            for (int p = 0; p < P; p++)
+                acc[h * P + p] = _mm256_fmadd_ps(kv[p], qv, acc[h * P + p]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int h = 0; h < H; h++)
+#pragma GCC unroll 8
+        for (int p = 0; p < P; p++)
+            _mm256_storeu_ps(s + h * s_stride + 8 * p, acc[h * P + p]);
+}
+
+/* The keys of one group of H heads: steps of 8 P keys, then of 8, then the reference. */
+static inline __attribute__((always_inline)) void
+x86_by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16_t *k,
+                 int64_t k_stride, const float *q, int64_t q_stride, float *s, int64_t s_stride)
+{
+    int64_t j = 0;
+    for (; j + 8 * P <= n; j += 8 * P)
+        x86_by_dim_step(H, P, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
+    for (; j + 8 <= n; j += 8)
+        x86_by_dim_step(H, 1, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
+    if (j < n)
+        tm_attn_scores_f16_by_dim_ref(n - j, dim, k + j, k_stride, q, q_stride, H, s + j, s_stride);
+}
+
+#if !defined(__AVX512F__)
+static void x86_attn_scores_f16_by_dim_8(int64_t n, int64_t dim, const void *k, int64_t k_stride,
+                                         const float *q, int64_t q_stride, int n_q, float *s,
+                                         int64_t s_stride)
+{
+    for (int g = 0; g < n_q; g += 4) {
+        const float *qg = q + g * q_stride;
+        float *sg = s + g * s_stride;
+        switch (n_q - g < 4 ? n_q - g : 4) {
+        case 1:
+            x86_by_dim_heads(1, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        case 2:
+            x86_by_dim_heads(2, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        case 3:
+            x86_by_dim_heads(3, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        default:
+            x86_by_dim_heads(4, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        }
+    }
+}
+#endif
+
 #if defined(__AVX512F__)
 /* AVX-512: four keys against up to four query heads per step, sixteen dot products reduced
  * together by a transpose (45 instructions for 16 sums instead of 16 full reductions), and
@@ -266,6 +338,77 @@ X512_ATTN_VALUES(x512_x86_attn_values_f16, uint16_t, ROW_PLAIN, LOAD16_F16)
 X512_ATTN_VALUES(x512_x86_attn_values_q8_0, uint8_t, ROW_Q8_0, LOAD16_Q8_0)
 X512_ATTN_SCORES(x512_x86_attn_scores_q4_0, uint8_t, ROW_Q4_0, LOAD16_Q4_0)
 X512_ATTN_VALUES(x512_x86_attn_values_q4_0, uint8_t, ROW_Q4_0, LOAD16_Q4_0)
+
+/* Scores over F16 keys laid by dimension, as x86_by_dim_step on 16 lanes; the last vector of
+ * a step loads and stores only the keys of mask `last`, so any n is handled in the vectors. */
+static inline __attribute__((always_inline)) void
+x512_by_dim_step(const int H, const int P, int64_t dim, const uint16_t *k, int64_t k_stride,
+                 const float *q, int64_t q_stride, float *s, int64_t s_stride, __mmask16 last)
+{
+    __m512 acc[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < H * P; i++)
+        acc[i] = _mm512_setzero_ps();
+    for (int64_t d = 0; d < dim; d++) {
+        __m512 kv[8];
+#pragma GCC unroll 8
+        for (int p = 0; p < P - 1; p++)
+            kv[p] = load16_f16(k + d * k_stride + 16 * p);
+        kv[P - 1] =
+            _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(last, k + d * k_stride + 16 * (P - 1)));
+#pragma GCC unroll 4
+        for (int h = 0; h < H; h++) {
+            __m512 qv = _mm512_set1_ps(q[h * q_stride + d]);
+#pragma GCC unroll 8
+            for (int p = 0; p < P; p++)
+                acc[h * P + p] = _mm512_fmadd_ps(kv[p], qv, acc[h * P + p]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int h = 0; h < H; h++) {
+#pragma GCC unroll 8
+        for (int p = 0; p < P - 1; p++)
+            _mm512_storeu_ps(s + h * s_stride + 16 * p, acc[h * P + p]);
+        _mm512_mask_storeu_ps(s + h * s_stride + 16 * (P - 1), last, acc[h * P + P - 1]);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+x512_by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16_t *k,
+                  int64_t k_stride, const float *q, int64_t q_stride, float *s, int64_t s_stride)
+{
+    int64_t j = 0;
+    for (; j + 16 * P <= n; j += 16 * P)
+        x512_by_dim_step(H, P, dim, k + j, k_stride, q, q_stride, s + j, s_stride, 0xFFFF);
+    for (; j < n; j += 16) {
+        __mmask16 last = n - j >= 16 ? 0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+        x512_by_dim_step(H, 1, dim, k + j, k_stride, q, q_stride, s + j, s_stride, last);
+    }
+}
+
+static void x512_x86_attn_scores_f16_by_dim(int64_t n, int64_t dim, const void *k, int64_t k_stride,
+                                            const float *q, int64_t q_stride, int n_q, float *s,
+                                            int64_t s_stride)
+{
+    for (int g = 0; g < n_q; g += 4) {
+        const float *qg = q + g * q_stride;
+        float *sg = s + g * s_stride;
+        switch (n_q - g < 4 ? n_q - g : 4) {
+        case 1:
+            x512_by_dim_heads(1, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        case 2:
+            x512_by_dim_heads(2, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        case 3:
+            x512_by_dim_heads(3, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        default:
+            x512_by_dim_heads(4, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
+            break;
+        }
+    }
+}
 #endif
 
 #if defined(__AVX512F__)
@@ -300,6 +443,17 @@ X86_ATTN_ENTRY(x86_attn_scores_q8_0, scores, TM_DTYPE_Q8_0)
 X86_ATTN_ENTRY(x86_attn_values_q8_0, values, TM_DTYPE_Q8_0)
 X86_ATTN_ENTRY(x86_attn_scores_q4_0, scores, TM_DTYPE_Q4_0)
 X86_ATTN_ENTRY(x86_attn_values_q4_0, values, TM_DTYPE_Q4_0)
+
+static void x86_attn_scores_f16_by_dim(int64_t n, int64_t dim, const void *k, int64_t k_stride,
+                                       const float *q, int64_t q_stride, int n_q, float *s,
+                                       int64_t s_stride)
+{
+#if defined(__AVX512F__)
+    x512_x86_attn_scores_f16_by_dim(n, dim, k, k_stride, q, q_stride, n_q, s, s_stride);
+#else
+    x86_attn_scores_f16_by_dim_8(n, dim, k, k_stride, q, q_stride, n_q, s, s_stride);
+#endif
+}
 
 /* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with |r| <= ln 2
  * / 2, e^r by its Taylor polynomial to r^7 (relative error below 1e-7), 2^k added to the exponent.
@@ -373,6 +527,7 @@ static void x86_attn_fill(tm_kernels *k)
     k->attn_values[TM_DTYPE_Q8_0] = x86_attn_values_q8_0;
     k->attn_scores[TM_DTYPE_Q4_0] = x86_attn_scores_q4_0;
     k->attn_values[TM_DTYPE_Q4_0] = x86_attn_values_q4_0;
+    k->attn_scores_f16_by_dim = x86_attn_scores_f16_by_dim;
     k->quantize[TM_DTYPE_F16] = x86_quantize_f16;
     k->exp_sum = x86_exp_sum;
 }
