@@ -47,8 +47,17 @@ function(tm_add_isa_kernels out_var)
         COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
       list(APPEND defines TM_BUILD_AVX512=1)
     endif()
-    # AMX tiles: GCC 11 and clang 12 know the instructions
     include(CheckCCompilerFlag)
+    # prompt attention with VDPBF16PS: a part of the AVX-512 table, used where the CPU has
+    # AVX-512 BF16 (dispatch.c)
+    check_c_compiler_flag("-mavx512bf16" TM_CC_HAS_AVX512BF16)
+    if(EXISTS ${dir}/bf16_attn.c AND EXISTS ${dir}/avx512.c AND TM_CC_HAS_AVX512BF16)
+      list(APPEND sources src/tensor/kernels/bf16_attn.c)
+      set_source_files_properties(src/tensor/kernels/bf16_attn.c PROPERTIES
+        COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512bf16")
+      list(APPEND defines TM_HAS_BF16_ATTN=1)
+    endif()
+    # AMX tiles: GCC 11 and clang 12 know the instructions
     check_c_compiler_flag("-mamx-tile -mamx-bf16 -mavx512bf16" TM_CC_HAS_AMX)
     if(EXISTS ${dir}/amx.c AND TM_CC_HAS_AMX)
       list(APPEND sources src/tensor/kernels/amx.c)
@@ -78,6 +87,7 @@ function(tm_add_isa_kernels out_var)
   set(${out_var} ${sources} PARENT_SCOPE)
   set(TM_ISA_DEFINES ${defines} PARENT_SCOPE)
   set(tables ${defines})
+  list(FILTER tables INCLUDE REGEX "^TM_BUILD_") # kernel tables, not parts of one
   list(TRANSFORM tables REPLACE "^TM_BUILD_([A-Z0-9]+)=1$" "\\1")
   string(TOLOWER "${tables}" tables)
   set(TM_KERNEL_TABLES ${tables} PARENT_SCOPE)

@@ -565,7 +565,7 @@ static double amx_mac_peak(void)
 void tm_kernels_init_amx(tm_kernels *k)
 {
     k->mac_peak = amx_mac_peak;
-    k->attn_kv_tiles = amx_attn_kv_tiles;
+    k->attn_kv_tiles = x512_attn_kv_tiles;
     k->attn_tile = amx_attn_tile;
     k->gemm_bf16[TM_DTYPE_Q4_0] = amx_gemm_q4_0;
     k->gemm_bf16[TM_DTYPE_Q8_0] = amx_gemm_q8_0;

@@ -1,234 +1,69 @@
-/* Prompt attention on AMX tiles (included by amx.c, which configures the tiles): the keys and
- * values of one kv head are put once into BF16 tiles (amx_attn_kv_tiles) that serve every
- * query head of the group and every tile of 16 queries (amx_attn_tile). Per block of 32 keys:
- * scores S = Q K^T on two C tiles, a softmax update in float (online: the running maximum and
- * sum of each query row, the output rescaled when the maximum grows), then P V on up to four
- * C tiles at a time. Tiles: 0-3 P V, 4-5 S, 6 Q or P, 7 K or V. */
+/* Prompt attention on AMX tiles (included by amx.c, which configures the tiles): the shared
+ * BF16 tile attention of bf16_attn.h with its two products on the tile unit. Per block of 32
+ * keys: S = Q K^T on two C tiles, P V on up to four C tiles at a time. Tiles: 0-3 P V, 4-5 S,
+ * 6 Q or P, 7 K or V. */
 #ifndef TM_KERNELS_AMX_ATTN_H
 #define TM_KERNELS_AMX_ATTN_H
 
-#include <immintrin.h>
-#include <math.h>
-#include <string.h>
+#include "bf16_attn.h"
 
-/* e^x for x <= 0 (0 below -87 and for -inf), 16 lanes: x = k ln 2 + r, |r| <= ln 2 / 2, e^r by
- * its Taylor polynomial to r^7 (relative error below 1e-7), 2^k added to the exponent. */
-static inline __m512 exp16_nonpos(__m512 x)
+static inline void amx_tile_scores(const bf16_tile_ctx *c, const uint8_t *kt)
 {
-    __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_GE_OQ);
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145752f), x);
-    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860677e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 5040);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    __m512i e = _mm512_slli_epi32(_mm512_cvtps_epi32(k), 23);
-    return _mm512_maskz_mov_ps(live,
-                               _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), e)));
+    _tile_zero(4);
+    _tile_zero(5);
+    for (int64_t s = 0; s < c->n_steps; s++) {
+        TILE_LOAD(6, c->qt + s * 1024, 64);
+        TILE_LOAD(7, kt + s * 1024, 64);
+        _tile_dpbf16ps(4, 6, 7);
+        TILE_LOAD(7, kt + (c->n_steps + s) * 1024, 64);
+        _tile_dpbf16ps(5, 6, 7);
+    }
+    TILE_STORE(4, c->sbuf, 128);
+    TILE_STORE(5, c->sbuf + 16, 128);
 }
 
-/* A cache row's first n values as floats (F16, F32; other types through their reference). */
-static inline void row_to_float(uint32_t type, const void *row, int64_t n, float *out)
+/* four value tiles (64 dims) at a time */
+static inline void amx_tile_pv(const bf16_tile_ctx *c, const uint8_t *vt)
 {
-    if (type == TM_DTYPE_F16) {
-        for (int64_t i = 0; i < n; i += 16)
-            _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256(
-                                          (const __m256i *)((const uint16_t *)row + i))));
-    } else if (type == TM_DTYPE_F32) {
-        memcpy(out, row, (size_t)n * sizeof(float));
-    } else {
-        tm_type_traits_get(type)->to_float(row, out, n);
+    const int64_t n_vt = c->n_vt, Dv = c->a->head_dim_v;
+    float *obuf = c->obuf;
+    TILE_LOAD(6, c->pt, 64);
+    for (int64_t e0 = 0; e0 < n_vt; e0 += 4) {
+        int64_t ne = TM_MIN(4, n_vt - e0);
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+        TILE_LOAD(7, vt + e0 * 1024, 64);
+        _tile_dpbf16ps(0, 6, 7);
+        if (ne > 1) {
+            TILE_LOAD(7, vt + (e0 + 1) * 1024, 64);
+            _tile_dpbf16ps(1, 6, 7);
+        }
+        if (ne > 2) {
+            TILE_LOAD(7, vt + (e0 + 2) * 1024, 64);
+            _tile_dpbf16ps(2, 6, 7);
+        }
+        if (ne > 3) {
+            TILE_LOAD(7, vt + (e0 + 3) * 1024, 64);
+            _tile_dpbf16ps(3, 6, 7);
+        }
+        int64_t os = Dv * (int64_t)sizeof(float);
+        TILE_STORE(0, obuf + e0 * 16, os);
+        if (ne > 1)
+            TILE_STORE(1, obuf + (e0 + 1) * 16, os);
+        if (ne > 2)
+            TILE_STORE(2, obuf + (e0 + 2) * 16, os);
+        if (ne > 3)
+            TILE_STORE(3, obuf + (e0 + 3) * 16, os);
     }
 }
 
-/* Positions pos .. pos + n - 1 (rows k_stride / v_stride bytes apart) into the tiles:
- * key kk at lane kk % 16 of tiles kt + (kk / 16 * head_dim / 32 + s) KiB, row p holding its
- * values 32 s + 2p and + 1; value kk at word kk % 2 of row (kk % 32) / 2 of tiles
- * vt + (kk / 32 * head_dim_v / 16 + e) KiB, lane n: value 16 e + n. */
-static void amx_attn_kv_tiles(uint32_t k_type, uint32_t v_type, const void *k_rows,
-                              uint64_t k_stride, const void *v_rows, uint64_t v_stride, int64_t n,
-                              int64_t pos, int64_t head_dim, int64_t head_dim_v, void *kt, void *vt)
-{
-    float f[TM_ATTN_TILE_DIM_MAX];
-    const __m512i rows16 =
-        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                           _mm512_set1_epi32(16));
-    for (int64_t i = 0; i < n; i++) {
-        int64_t kk = pos + i;
-        row_to_float(k_type, (const uint8_t *)k_rows + (uint64_t)i * k_stride, head_dim, f);
-        uint8_t *kbase = (uint8_t *)kt + (kk / 16) * (head_dim / 32) * 1024;
-        __m512i idx = _mm512_add_epi32(rows16, _mm512_set1_epi32((int)(kk % 16)));
-        for (int64_t s = 0; s < head_dim / 32; s++) {
-            __m512i pairs = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(f + 32 * s + 16),
-                                                         _mm512_loadu_ps(f + 32 * s));
-            _mm512_i32scatter_epi32(kbase + s * 1024, idx, pairs, 4);
-        }
-        row_to_float(v_type, (const uint8_t *)v_rows + (uint64_t)i * v_stride, head_dim_v, f);
-        uint8_t *vrow = (uint8_t *)vt + (kk / 32) * (head_dim_v / 16) * 1024 + (kk % 32) / 2 * 64;
-        __mmask32 half = kk % 2 ? 0xAAAAAAAAu : 0x55555555u;
-        for (int64_t e = 0; e < head_dim_v / 16; e++) {
-            __m256i w = (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(f + 16 * e));
-            __m512i d = _mm512_cvtepu16_epi32(w);
-            if (kk % 2)
-                d = _mm512_slli_epi32(d, 16);
-            _mm512_mask_storeu_epi16(vrow + e * 1024, half, d);
-        }
-    }
-}
-
-/* 16 queries of one head against the kv head's tiles (tensor.h, tm_attn_tile_args). */
 static void amx_attn_tile(const tm_attn_tile_args *a)
 {
-    const int64_t D = a->head_dim, Dv = a->head_dim_v, n_steps = D / 32, n_vt = Dv / 16;
-    uint8_t *sc = a->scratch;
-    uint8_t *qt = sc;                             /* Q tiles, n_steps KiB */
-    float *sbuf = (float *)(qt + n_steps * 1024); /* 16 x 32 scores */
-    uint16_t *pt = (uint16_t *)(sbuf + 16 * 32);  /* P tile, 16 x 32 BF16 */
-    float *obuf = (float *)(pt + 16 * 32);        /* 16 x Dv: one block's P V */
-    float *acc = obuf + 16 * Dv;                  /* 16 x Dv: the running output */
-    float *row_max = acc + 16 * Dv, *alpha = row_max + 16;
-    float *row_sum = alpha + 16; /* 16 lanes a row: summed across once, at the end */
-    /* queries scaled, to BF16 tiles: row i of tile s = values 32 s .. 32 s + 31 of query i */
-    for (int i = 0; i < 16; i++)
-        for (int64_t s = 0; s < n_steps; s++) {
-            __m512 lo = _mm512_setzero_ps(), hi = lo;
-            if (i < a->n_q) {
-                const float *q = a->q + i * a->q_stride + 32 * s;
-                lo = _mm512_mul_ps(_mm512_loadu_ps(q), _mm512_set1_ps(a->scale));
-                hi = _mm512_mul_ps(_mm512_loadu_ps(q + 16), _mm512_set1_ps(a->scale));
-            }
-            _mm512_storeu_si512(qt + s * 1024 + i * 64, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-        }
-    for (int i = 0; i < 16; i++) {
-        row_max[i] = -INFINITY;
-        _mm512_storeu_ps(row_sum + 16 * i, _mm512_setzero_ps());
-    }
     tiles_configure();
-    memset(acc, 0, (size_t)(16 * Dv) * sizeof *acc);
-    /* the keys any query sees: from the first query's window start to the last's position */
-    int64_t p_first = a->pos, p_last = a->pos + a->n_q - 1;
-    int64_t k_lo = a->window > 0 ? TM_MAX(0, p_first - a->window + 1) : 0;
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (int64_t k0 = k_lo / 32 * 32; k0 <= p_last; k0 += 32) {
-        const uint8_t *kt = (const uint8_t *)a->kt + (k0 / 16) * n_steps * 1024;
-        _tile_zero(4);
-        _tile_zero(5);
-        for (int64_t s = 0; s < n_steps; s++) {
-            TILE_LOAD(6, qt + s * 1024, 64);
-            TILE_LOAD(7, kt + s * 1024, 64);
-            _tile_dpbf16ps(4, 6, 7);
-            TILE_LOAD(7, kt + (n_steps + s) * 1024, 64);
-            _tile_dpbf16ps(5, 6, 7);
-        }
-        TILE_STORE(4, sbuf, 128);
-        TILE_STORE(5, sbuf + 16, 128);
-        /* the softmax update, row by row; keys outside a query's [lo, pos] are -inf */
-        for (int i = 0; i < 16; i++) {
-            __m512 s0 = _mm512_loadu_ps(sbuf + i * 32), s1 = _mm512_loadu_ps(sbuf + i * 32 + 16);
-            if (a->softcap > 0) {
-                /* cap tanh(s / cap) = cap (1 - 2 / (e^(2 s / cap) + 1)), through e^-|.| */
-                __m512 sv[2] = {s0, s1};
-                for (int h = 0; h < 2; h++) {
-                    __m512 u = _mm512_mul_ps(sv[h], _mm512_set1_ps(1.0f / a->softcap));
-                    __m512 e = exp16_nonpos(_mm512_mul_ps(_mm512_set1_ps(-2.0f), _mm512_abs_ps(u)));
-                    __m512 t = _mm512_div_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), e),
-                                             _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-                    t = _mm512_castsi512_ps(_mm512_or_si512(
-                        _mm512_castps_si512(t),
-                        _mm512_and_si512(_mm512_castps_si512(u), _mm512_set1_epi32(INT32_MIN))));
-                    sv[h] = _mm512_mul_ps(t, _mm512_set1_ps(a->softcap));
-                }
-                s0 = sv[0];
-                s1 = sv[1];
-            }
-            int64_t pi = a->pos + i, lo = a->window > 0 ? pi - a->window + 1 : 0;
-            __m512i k_idx0 = _mm512_add_epi32(lane, _mm512_set1_epi32((int)k0));
-            __m512i k_idx1 = _mm512_add_epi32(k_idx0, _mm512_set1_epi32(16));
-            __mmask16 m0 =
-                _mm512_cmp_epi32_mask(k_idx0, _mm512_set1_epi32((int)pi), _MM_CMPINT_LE) &
-                _mm512_cmp_epi32_mask(k_idx0, _mm512_set1_epi32((int)lo), _MM_CMPINT_NLT);
-            __mmask16 m1 =
-                _mm512_cmp_epi32_mask(k_idx1, _mm512_set1_epi32((int)pi), _MM_CMPINT_LE) &
-                _mm512_cmp_epi32_mask(k_idx1, _mm512_set1_epi32((int)lo), _MM_CMPINT_NLT);
-            if (i >= a->n_q)
-                m0 = m1 = 0;
-            const __m512 ninf = _mm512_set1_ps(-INFINITY);
-            s0 = _mm512_mask_mov_ps(ninf, m0, s0);
-            s1 = _mm512_mask_mov_ps(ninf, m1, s1);
-            float m_new = fmaxf(row_max[i], _mm512_reduce_max_ps(_mm512_max_ps(s0, s1)));
-            if (m_new == -INFINITY) { /* nothing seen yet: no weights, nothing to rescale */
-                alpha[i] = 1.0f;
-                _mm512_storeu_si512(pt + i * 32, _mm512_setzero_si512());
-                continue;
-            }
-            /* the running sums rescale only when the maximum grows */
-            alpha[i] = m_new == row_max[i]       ? 1.0f
-                       : row_max[i] == -INFINITY ? 0.0f
-                                                 : expf(row_max[i] - m_new);
-            row_max[i] = m_new;
-            __m512 mv = _mm512_set1_ps(m_new);
-            __m512 p0 = exp16_nonpos(_mm512_sub_ps(s0, mv)),
-                   p1 = exp16_nonpos(_mm512_sub_ps(s1, mv));
-            _mm512_storeu_ps(row_sum + 16 * i,
-                             _mm512_fmadd_ps(_mm512_loadu_ps(row_sum + 16 * i),
-                                             _mm512_set1_ps(alpha[i]), _mm512_add_ps(p0, p1)));
-            _mm512_storeu_si512(pt + i * 32, (__m512i)_mm512_cvtne2ps_pbh(p1, p0));
-        }
-        /* P V for the block, four value tiles (64 dims) at a time, then acc = acc alpha + P V */
-        const uint8_t *vt = (const uint8_t *)a->vt + (k0 / 32) * n_vt * 1024;
-        TILE_LOAD(6, pt, 64);
-        for (int64_t e0 = 0; e0 < n_vt; e0 += 4) {
-            int64_t ne = TM_MIN(4, n_vt - e0);
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
-            TILE_LOAD(7, vt + e0 * 1024, 64);
-            _tile_dpbf16ps(0, 6, 7);
-            if (ne > 1) {
-                TILE_LOAD(7, vt + (e0 + 1) * 1024, 64);
-                _tile_dpbf16ps(1, 6, 7);
-            }
-            if (ne > 2) {
-                TILE_LOAD(7, vt + (e0 + 2) * 1024, 64);
-                _tile_dpbf16ps(2, 6, 7);
-            }
-            if (ne > 3) {
-                TILE_LOAD(7, vt + (e0 + 3) * 1024, 64);
-                _tile_dpbf16ps(3, 6, 7);
-            }
-            int64_t os = Dv * (int64_t)sizeof(float);
-            TILE_STORE(0, obuf + e0 * 16, os);
-            if (ne > 1)
-                TILE_STORE(1, obuf + (e0 + 1) * 16, os);
-            if (ne > 2)
-                TILE_STORE(2, obuf + (e0 + 2) * 16, os);
-            if (ne > 3)
-                TILE_STORE(3, obuf + (e0 + 3) * 16, os);
-        }
-        for (int i = 0; i < a->n_q; i++) {
-            __m512 al = _mm512_set1_ps(alpha[i]);
-            for (int64_t d = 0; d < Dv; d += 16)
-                _mm512_storeu_ps(acc + i * Dv + d,
-                                 _mm512_fmadd_ps(_mm512_loadu_ps(acc + i * Dv + d), al,
-                                                 _mm512_loadu_ps(obuf + i * Dv + d)));
-        }
-    }
+    bf16_attn_tile_run(a, amx_tile_scores, amx_tile_pv);
     _tile_release();
-    for (int i = 0; i < a->n_q; i++) {
-        float sum = _mm512_reduce_add_ps(_mm512_loadu_ps(row_sum + 16 * i));
-        __m512 inv = _mm512_set1_ps(sum > 0 ? 1.0f / sum : 0.0f);
-        for (int64_t d = 0; d < Dv; d += 16)
-            _mm512_storeu_ps(a->out + i * a->out_stride + d,
-                             _mm512_mul_ps(_mm512_loadu_ps(acc + i * Dv + d), inv));
-    }
 }
 
 #endif

@@ -117,6 +117,10 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
     if (strcmp(pick, "avx512") == 0 || strcmp(pick, "amx") == 0)
         tm_kernels_init_avx512(k);
 #endif
+#if TM_HAS_BF16_ATTN
+    if ((strcmp(pick, "avx512") == 0 || strcmp(pick, "amx") == 0) && cpu->avx512bf16)
+        tm_kernels_init_bf16_attn(k);
+#endif
 #if TM_BUILD_AMX
     if (strcmp(pick, "amx") == 0)
         tm_kernels_init_amx(k);

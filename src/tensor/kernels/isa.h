@@ -13,6 +13,10 @@ void tm_kernels_init_avx2(tm_kernels *k);
 #if TM_BUILD_AVX512
 void tm_kernels_init_avx512(tm_kernels *k);
 #endif
+#if TM_HAS_BF16_ATTN
+/* after the AVX-512 table, on CPUs with AVX-512 BF16: prompt attention on BF16 tiles */
+void tm_kernels_init_bf16_attn(tm_kernels *k);
+#endif
 #if TM_BUILD_AMX
 void tm_kernels_init_amx(tm_kernels *k); /* after the AVX-512 table: the tile slots only */
 /* Columns c .. c + 31 (c a multiple of 32) of a packed group (type Q4_0, Q8_0, Q4_K or Q6_K)
