@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     int64_t rows = 2048, cols = 2048;
     char tokens_s[256] = "1,16,64,512", types_s[256] = "q4_0,q8_0,q4_k,q6_k",
          tables_s[256] = "avx512,amx";
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "error: %s needs a value\n", a);
@@ -92,7 +92,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "error: unknown option %s\n", a);
             return 2;
         }
-        i++;
     }
     if (threads < 1 || reps < 1 || reps > 100 || rows < 16 || cols < 256) {
         fprintf(stderr, "error: bad sizes\n");

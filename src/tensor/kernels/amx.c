@@ -255,7 +255,7 @@ static void panel_q6_k(const uint8_t *group, int64_t n_cols, int64_t c, uint8_t 
     }
 }
 
-#include "amx_attn.h" /* exp16_nonpos; the attention kernels */
+#include "amx_attn.h" /* the attention kernels; exp16_nonpos (x512_exp.h) */
 
 /* ---- the product -------------------------------------------------------------------------- */
 

@@ -197,7 +197,7 @@ static void x86_attn_scores_f16_by_dim_8(int64_t n, int64_t dim, const void *k, 
 /* AVX-512: four keys against up to four query heads per step, sixteen dot products reduced
  * together by a transpose (45 instructions for 16 sums instead of 16 full reductions), and
  * value sums held in sixteen registers (four heads x 64 dims) across all keys. Heads past
- * the group's end ride along with weight 0 or head 0's query and are not stored. */
+ * the group's end ride along with head 0's query or weights and are not stored. */
 static inline __m512 load16_f16(const uint16_t *p)
 {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
@@ -275,9 +275,6 @@ static inline __m512 reduce16(const __m512 v[16])
             const float *wh[4];                                                                 \
             for (int h = 0; h < 4; h++)                                                         \
                 wh[h] = w + (int64_t)(g0 + (h < ng ? h : 0)) * w_stride;                        \
-            __m512 live[4];                                                                     \
-            for (int h = 0; h < 4; h++)                                                         \
-                live[h] = _mm512_set1_ps(h < ng ? 1.0f : 0.0f);                                 \
             for (int64_t d0 = 0; d0 < dim; d0 += 64) {                                          \
                 __m512 acc[16];                                                                 \
                 for (int i = 0; i < 16; i++)                                                    \
@@ -287,7 +284,7 @@ static inline __m512 reduce16(const __m512 v[16])
                     __m512 x0 = LOAD16(row, d0), x1 = LOAD16(row, d0 + 16);                     \
                     __m512 x2 = LOAD16(row, d0 + 32), x3 = LOAD16(row, d0 + 48);                \
                     for (int h = 0; h < 4; h++) {                                               \
-                        __m512 wj = _mm512_mul_ps(_mm512_set1_ps(wh[h][j]), live[h]);           \
+                        __m512 wj = _mm512_set1_ps(wh[h][j]);                                   \
                         acc[4 * h] = _mm512_fmadd_ps(wj, x0, acc[4 * h]);                       \
                         acc[4 * h + 1] = _mm512_fmadd_ps(wj, x1, acc[4 * h + 1]);               \
                         acc[4 * h + 2] = _mm512_fmadd_ps(wj, x2, acc[4 * h + 2]);               \
@@ -478,6 +475,7 @@ static inline __m256 exp8_nonpos(__m256 x)
     return _mm256_and_ps(_mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e)), live);
 }
 
+#if !defined(__AVX512F__) /* AVX-512 builds: x512_exp_sum below */
 static float x86_exp_sum(float *x, int64_t n, float scale)
 {
     __m256 vs = _mm256_set1_ps(scale), vmax = _mm256_set1_ps(-INFINITY);
@@ -504,6 +502,36 @@ static float x86_exp_sum(float *x, int64_t n, float scale)
     return total;
 }
 
+#endif
+
+#if defined(__AVX512F__)
+#include "x512_exp.h"
+
+/* exp_sum on 16 lanes: the same two passes and polynomial, half the instructions. */
+static float x512_exp_sum(float *x, int64_t n, float scale)
+{
+    __m512 vs = _mm512_set1_ps(scale), vmax = _mm512_set1_ps(-INFINITY);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        vmax = _mm512_max_ps(vmax, _mm512_mul_ps(_mm512_loadu_ps(x + i), vs));
+    float max = _mm512_reduce_max_ps(vmax);
+    for (int64_t t = i; t < n; t++)
+        max = scale * x[t] > max ? scale * x[t] : max;
+    __m512 vm = _mm512_set1_ps(max), sum = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m512 e = exp16_nonpos(_mm512_fmsub_ps(_mm512_loadu_ps(x + i), vs, vm));
+        _mm512_storeu_ps(x + i, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    float total = _mm512_reduce_add_ps(sum);
+    for (; i < n; i++) {
+        x[i] = expf(scale * x[i] - max);
+        total += x[i];
+    }
+    return total;
+}
+#endif
+
 /* F32 -> F16 rows (the cache writes) with the hardware conversion, rounding to nearest even
  * as the reference does. */
 static void x86_quantize_f16(const float *src, void *dst, int64_t n)
@@ -529,7 +557,11 @@ static void x86_attn_fill(tm_kernels *k)
     k->attn_values[TM_DTYPE_Q4_0] = x86_attn_values_q4_0;
     k->attn_scores_f16_by_dim = x86_attn_scores_f16_by_dim;
     k->quantize[TM_DTYPE_F16] = x86_quantize_f16;
+#if defined(__AVX512F__)
+    k->exp_sum = x512_exp_sum;
+#else
     k->exp_sum = x86_exp_sum;
+#endif
 }
 
 #endif
