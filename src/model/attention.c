@@ -15,18 +15,21 @@
 /* Calls fn on each run of positions [first, first + n) that lies in one block: the run's
  * offset j from first and its length, with the address of the kv head's position at its start
  * (row_bytes from one position to the next: a row, or for keys laid by dimension one value).
- * A kv head's slab of a block (slab_bytes) lies together, but the next block's is elsewhere
- * (wherever the block table says), where the hardware prefetchers cannot follow: each run
- * first asks for the slab of the block PREFETCH_BLOCKS ahead. */
+ * A kv head's slabs (block_bytes each) lie block after block in the store, so a sequence
+ * whose table names consecutive blocks is one run of memory, which the hardware prefetchers
+ * follow better alone (software prefetches on top of them slowed a stream down). Where the
+ * table jumps, the prefetchers cannot follow: the run PREFETCH_BLOCKS ahead of such a jump
+ * asks for the slab after it. */
 #define PREFETCH_BLOCKS 2
-#define FOR_BLOCK_RUNS(a, first, n, base, block_bytes, row_bytes, head_off, slab_bytes, BODY)  \
+#define FOR_BLOCK_RUNS(a, first, n, base, block_bytes, row_bytes, head_off, BODY)              \
     for (int64_t j = 0; j < (n);) {                                                            \
         int64_t pos = (first) + j, in_block = pos % (a)->block_tokens;                         \
         int64_t run = TM_MIN((n)-j, (a)->block_tokens - in_block);                             \
         int64_t ahead = pos / (a)->block_tokens + PREFETCH_BLOCKS;                             \
-        if (ahead * (a)->block_tokens < (first) + (n))                                         \
+        if (ahead * (a)->block_tokens < (first) + (n) &&                                       \
+            (a)->blocks[ahead] != (a)->blocks[ahead - 1] + 1)                                  \
             tm_prefetch_l2((base) + (uint64_t)(a)->blocks[ahead] * (block_bytes) + (head_off), \
-                           (size_t)(slab_bytes));                                              \
+                           (size_t)(block_bytes));                                             \
         const char *rows = (base) +                                                            \
                            (uint64_t)(a)->blocks[pos / (a)->block_tokens] * (block_bytes) +    \
                            (uint64_t)in_block * (row_bytes) + (head_off);                      \
@@ -46,7 +49,7 @@ static void attend_group(const tm_attn_args *a, int32_t t, int32_t kvh, float *s
     /* scores[g * n + j] for the group's query heads g; each block's run of keys is scored
      * into its columns, so the softmax below sees one contiguous row per head */
     FOR_BLOCK_RUNS(
-        a, first, n, a->k_base, a->k_block_bytes, a->k_row_bytes, k_off, a->k_head_bytes,
+        a, first, n, a->k_base, a->k_block_bytes, a->k_row_bytes, k_off,
         a->scores_fn(run, a->head_dim, rows, a->kv_stride, q, a->head_dim, group, scores + j, n));
     /* 1 / the softmax sum per query head (after the scores): values are summed unnormalised */
     float *inv = scores + (int64_t)group * n;
@@ -61,7 +64,7 @@ static void attend_group(const tm_attn_args *a, int32_t t, int32_t kvh, float *s
     }
     float *out = a->out + t * a->out_stride + (int64_t)kvh * group * a->head_dim_v;
     memset(out, 0, (size_t)group * (size_t)a->head_dim_v * sizeof *out);
-    FOR_BLOCK_RUNS(a, first, n, a->v_base, a->v_block_bytes, a->v_row_bytes, v_off, a->v_head_bytes,
+    FOR_BLOCK_RUNS(a, first, n, a->v_base, a->v_block_bytes, a->v_row_bytes, v_off,
                    a->values_fn(run, a->head_dim_v, rows, a->v_stride, scores + j, n, group, out,
                                 a->head_dim_v));
     for (int32_t g = 0; g < group; g++)

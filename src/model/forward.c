@@ -352,8 +352,7 @@ static void put_key_by_dim(const tm_kernels *kern, tm_kv_store *kv, int32_t il, 
                            int32_t row, int32_t h, const float *k)
 {
     uint16_t piece[256];
-    char *slab = tm_kv_store_k(kv, il, b) + (uint64_t)h * kv->k_slab_bytes;
-    uint16_t *at = (uint16_t *)slab + row;
+    uint16_t *at = (uint16_t *)tm_kv_store_k_slab(kv, il, b, h) + row;
     for (int64_t d0 = 0; d0 < kv->head_dim; d0 += 256) {
         int64_t n = TM_MIN(256, kv->head_dim - d0);
         kern->quantize[TM_DTYPE_F16](k + d0, piece, n);
@@ -418,16 +417,16 @@ static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *bl
     tm_attn_args a = {
         .q = st->q,
         .q_stride = st->q_width,
-        .k_base = tm_kv_store_k(kv, il, 0),
-        .v_base = tm_kv_store_v(kv, il, 0),
-        .k_block_bytes = kv->k_block_bytes,
-        .v_block_bytes = kv->v_block_bytes,
+        .k_base = tm_kv_store_k_slab(kv, il, 0, 0),
+        .v_base = tm_kv_store_v_slab(kv, il, 0, 0),
+        .k_block_bytes = kv->k_slab_bytes, /* a head's next block */
+        .v_block_bytes = kv->v_slab_bytes,
         /* a head's positions follow each other: whole rows, or (keys by dimension) values
          * in each dimension's row of block_tokens */
         .k_row_bytes = kv->k_by_dim ? 2 : kv->k_head_bytes,
         .v_row_bytes = kv->v_head_bytes,
-        .k_head_bytes = kv->k_slab_bytes,
-        .v_head_bytes = kv->v_slab_bytes,
+        .k_head_bytes = kv->k_head_stride,
+        .v_head_bytes = kv->v_head_stride,
         .kv_stride = kv->k_by_dim ? kv->block_tokens : hp->head_dim,
         .v_stride = hp->head_dim_v,
         .k_by_dim = kv->k_by_dim,

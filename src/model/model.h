@@ -127,13 +127,15 @@ typedef struct tm_kv_store {
     uint64_t k_slab_bytes, v_slab_bytes;   /* one head's block_tokens positions */
     uint64_t k_block_bytes, v_block_bytes; /* bytes of one block of one layer */
     uint64_t k_layer_bytes, v_layer_bytes; /* all blocks of one layer */
+    uint64_t k_head_stride, v_head_stride; /* one kv head's slabs of all blocks of a layer */
     uint64_t bytes;                        /* the whole store */
     int64_t head_dim;                      /* values of one head's key */
     /* F16 keys: a slab is [head_dim][block_tokens], dimension by dimension (kv_store.c);
      * other keys and all values: [block_tokens][head] */
     bool k_by_dim;
-    /* [n_layer][n_blocks][n_head_kv][slab]: a kv head's positions lie together, so attention
-     * streams each head's keys and values; NULL in a plan */
+    /* [n_layer][n_head_kv][n_blocks][slab]: a kv head's slabs lie together, block after
+     * block, so attention streams a head's keys and values through consecutive blocks as one
+     * run the hardware prefetchers follow; NULL in a plan */
     char *k, *v;
 } tm_kv_store;
 
@@ -145,8 +147,9 @@ tm_status tm_kv_store_create(const tm_hparams *hp, uint32_t type_k, uint32_t typ
                              int32_t block_tokens, int32_t n_blocks, tm_kv_store **out,
                              tm_err *err);
 void tm_kv_store_free(tm_kv_store *s);
-char *tm_kv_store_k(const tm_kv_store *s, int32_t layer, int32_t block); /* the block's start */
-char *tm_kv_store_v(const tm_kv_store *s, int32_t layer, int32_t block);
+/* The slab of kv head h in a block: keys and values. */
+char *tm_kv_store_k_slab(const tm_kv_store *s, int32_t layer, int32_t block, int32_t h);
+char *tm_kv_store_v_slab(const tm_kv_store *s, int32_t layer, int32_t block, int32_t h);
 /* Head h of row `row` of a block: keys (not for k_by_dim keys, which have no rows) and values. */
 char *tm_kv_store_k_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h);
 char *tm_kv_store_v_at(const tm_kv_store *s, int32_t layer, int32_t block, int32_t row, int32_t h);
@@ -218,10 +221,10 @@ void tm_moe_route(const float *logits, int32_t n_expert, int32_t k, bool renorm,
 typedef struct tm_attn_args {
     const float *q; /* [n_tokens][q_stride]: head h at h * head_dim */
     int64_t q_stride;
-    const char *k_base, *v_base;           /* the layer's block 0 in the store */
-    uint64_t k_block_bytes, v_block_bytes; /* one block of the layer */
+    const char *k_base, *v_base;           /* the layer's block 0, kv head 0 in the store */
+    uint64_t k_block_bytes, v_block_bytes; /* from a kv head's slab of one block to the next */
     uint64_t k_row_bytes, v_row_bytes;     /* from one position of a head to the next */
-    uint64_t k_head_bytes, v_head_bytes;   /* from one kv head to the next in a block */
+    uint64_t k_head_bytes, v_head_bytes;   /* from one kv head's slabs to the next's */
     int64_t kv_stride, v_stride;           /* the kernels' strides, in elements */
     bool k_by_dim; /* keys laid dimension by dimension (F16; kv_store.c): kv_stride = block_tokens,
                       k_row_bytes = 2, scores_fn the by-dimension kernel */

@@ -63,8 +63,7 @@ static void check_type(uint32_t type)
                 }
     TM_CHECK_MSG(bad == 0, "%s: %d slabs read back differently", tm_dtype_name(type), bad);
     if (s->k_by_dim) { /* value d of row r at d * BLOCK + r of the slab */
-        const uint16_t *slab =
-            (const uint16_t *)(tm_kv_store_k(s, 1, 2) + 1 * s->k_slab_bytes); /* head 1 */
+        const uint16_t *slab = (const uint16_t *)tm_kv_store_k_slab(s, 1, 2, 1); /* head 1 */
         uint16_t rows[BLOCK * HEAD_DIM];
         tm_kv_store_get_rows(s, true, 1, 2, 1, 0, BLOCK, rows);
         TM_CHECK_EQ_INT(slab[5 * BLOCK + 3], rows[3 * HEAD_DIM + 5]);
