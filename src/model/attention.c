@@ -121,9 +121,7 @@ static void kv_tiles_task(void *arg, int ith, int nth)
                 for (int64_t i = 0; i < run; i += 16) {
                     uint16_t rows[16 * TM_ATTN_TILE_DIM_MAX];
                     int64_t m = TM_MIN(16, run - i);
-                    tm_kv_by_dim_get(
-                        (const uint16_t *)(a->k_base + block * a->k_block_bytes + k_off), bt,
-                        in_block + i, m, a->head_dim, rows);
+                    tm_kv_by_dim_get((const uint16_t *)k, bt, i, m, a->head_dim, rows);
                     a->kv_tiles_fn(TM_DTYPE_F16, a->v_type, rows, (uint64_t)a->head_dim * 2,
                                    v + (uint64_t)i * a->v_row_bytes, a->v_row_bytes, m, pos + i,
                                    a->head_dim, a->head_dim_v, j->kt, j->vt);

@@ -346,18 +346,17 @@ typedef struct store_job {
     const tm_kernels *kern;
 } store_job;
 
-/* One head's key into a store that lays F16 keys by dimension: converted a piece at a time,
- * then spread over the dimensions' rows. */
+/* One head's key into a store that lays F16 keys by dimension: converted a piece of 256
+ * dimensions at a time (any head width, a stack buffer), each spread over its dimensions. */
 static void put_key_by_dim(const tm_kernels *kern, tm_kv_store *kv, int32_t il, int32_t b,
                            int32_t row, int32_t h, const float *k)
 {
     uint16_t piece[256];
-    uint16_t *at = (uint16_t *)tm_kv_store_k_slab(kv, il, b, h) + row;
+    uint16_t *slab = (uint16_t *)tm_kv_store_k_slab(kv, il, b, h);
     for (int64_t d0 = 0; d0 < kv->head_dim; d0 += 256) {
         int64_t n = TM_MIN(256, kv->head_dim - d0);
         kern->quantize[TM_DTYPE_F16](k + d0, piece, n);
-        for (int64_t d = 0; d < n; d++)
-            at[(d0 + d) * kv->block_tokens] = piece[d];
+        tm_kv_by_dim_put(slab + d0 * kv->block_tokens, kv->block_tokens, row, 1, n, piece);
     }
 }
 

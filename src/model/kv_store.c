@@ -157,8 +157,8 @@ void tm_kv_by_dim_get(const uint16_t *slab, int64_t block_tokens, int64_t row0, 
             rows[r * dim + d] = slab[d * block_tokens + row0 + r];
 }
 
-static void by_dim_put(uint16_t *slab, int64_t block_tokens, int64_t row0, int64_t n, int64_t dim,
-                       const uint16_t *rows)
+void tm_kv_by_dim_put(uint16_t *slab, int64_t block_tokens, int64_t row0, int64_t n, int64_t dim,
+                      const uint16_t *rows)
 {
     for (int64_t d = 0; d < dim; d++)
         for (int64_t r = 0; r < n; r++)
@@ -187,7 +187,7 @@ void tm_kv_store_put_rows(tm_kv_store *s, bool keys, int32_t layer, int32_t bloc
 {
     char *slab = slab_at(s, keys, layer, block, h);
     if (keys && s->k_by_dim) {
-        by_dim_put((uint16_t *)slab, s->block_tokens, row0, n, s->head_dim, rows);
+        tm_kv_by_dim_put((uint16_t *)slab, s->block_tokens, row0, n, s->head_dim, rows);
         return;
     }
     uint64_t head = keys ? s->k_head_bytes : s->v_head_bytes;

@@ -160,10 +160,13 @@ void tm_kv_store_get_rows(const tm_kv_store *s, bool keys, int32_t layer, int32_
                           int32_t row0, int32_t n, void *rows);
 void tm_kv_store_put_rows(tm_kv_store *s, bool keys, int32_t layer, int32_t block, int32_t h,
                           int32_t row0, int32_t n, const void *rows);
-/* Rows row0 .. row0 + n - 1 of dim values each out of a slab laid dimension by dimension
- * (block_tokens values per dimension). */
+/* Rows row0 .. row0 + n - 1 of dim values each out of / into a slab laid dimension by
+ * dimension (block_tokens values per dimension; a slab pointer advanced by d * block_tokens
+ * serves dimensions from d). */
 void tm_kv_by_dim_get(const uint16_t *slab, int64_t block_tokens, int64_t row0, int64_t n,
                       int64_t dim, uint16_t *rows);
+void tm_kv_by_dim_put(uint16_t *slab, int64_t block_tokens, int64_t row0, int64_t n, int64_t dim,
+                      const uint16_t *rows);
 /* Copies the first n_pos rows of block src to block dst in every layer (copy-on-write). */
 void tm_kv_store_copy(tm_kv_store *s, int32_t dst, int32_t src, int32_t n_pos);
 

@@ -366,11 +366,13 @@ ARM_INLINE void by_dim_step(const int H, const int P, int64_t dim, const uint16_
             vst1q_f32(s + h * s_stride + 4 * p, acc[h * P + p]);
 }
 
-/* Steps of 4 P keys, then of 4, then the reference for the last few. */
-ARM_INLINE void by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16_t *k,
+/* Steps of 4 P keys (P: 8 for one or two heads, 4 for three or four), then of 4, then the
+ * reference for the last few. */
+ARM_INLINE void by_dim_heads(const int H, int64_t n, int64_t dim, const uint16_t *k,
                              int64_t k_stride, const float *q, int64_t q_stride, float *s,
                              int64_t s_stride)
 {
+    const int P = H <= 2 ? 8 : 4;
     int64_t j = 0;
     for (; j + 4 * P <= n; j += 4 * P)
         by_dim_step(H, P, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
@@ -380,29 +382,7 @@ ARM_INLINE void by_dim_heads(const int H, const int P, int64_t n, int64_t dim, c
         tm_attn_scores_f16_by_dim_ref(n - j, dim, k + j, k_stride, q, q_stride, H, s + j, s_stride);
 }
 
-static void arm_attn_scores_f16_by_dim(int64_t n, int64_t dim, const void *k, int64_t k_stride,
-                                       const float *q, int64_t q_stride, int n_q, float *s,
-                                       int64_t s_stride)
-{
-    for (int g = 0; g < n_q; g += 4) {
-        const float *qg = q + g * q_stride;
-        float *sg = s + g * s_stride;
-        switch (n_q - g < 4 ? n_q - g : 4) {
-        case 1:
-            by_dim_heads(1, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        case 2:
-            by_dim_heads(2, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        case 3:
-            by_dim_heads(3, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        default:
-            by_dim_heads(4, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        }
-    }
-}
+ARM_ATTN_GROUPS(arm_attn_scores_f16_by_dim, by_dim_heads, uint16_t)
 
 static void arm_attn_fill(tm_kernels *k)
 {

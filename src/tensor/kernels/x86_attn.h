@@ -153,11 +153,13 @@ x86_by_dim_step(const int H, const int P, int64_t dim, const uint16_t *k, int64_
             _mm256_storeu_ps(s + h * s_stride + 8 * p, acc[h * P + p]);
 }
 
-/* The keys of one group of H heads: steps of 8 P keys, then of 8, then the reference. */
+/* The keys of one group of H heads: steps of 8 P keys (P = 8 / H: eight accumulators), then
+ * of 8, then the reference. */
 static inline __attribute__((always_inline)) void
-x86_by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16_t *k,
-                 int64_t k_stride, const float *q, int64_t q_stride, float *s, int64_t s_stride)
+x86_by_dim_heads(const int H, int64_t n, int64_t dim, const uint16_t *k, int64_t k_stride,
+                 const float *q, int64_t q_stride, float *s, int64_t s_stride)
 {
+    const int P = 8 / H;
     int64_t j = 0;
     for (; j + 8 * P <= n; j += 8 * P)
         x86_by_dim_step(H, P, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
@@ -167,31 +169,31 @@ x86_by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16_
         tm_attn_scores_f16_by_dim_ref(n - j, dim, k + j, k_stride, q, q_stride, H, s + j, s_stride);
 }
 
-#if !defined(__AVX512F__)
-static void x86_attn_scores_f16_by_dim_8(int64_t n, int64_t dim, const void *k, int64_t k_stride,
-                                         const float *q, int64_t q_stride, int n_q, float *s,
-                                         int64_t s_stride)
-{
-    for (int g = 0; g < n_q; g += 4) {
-        const float *qg = q + g * q_stride;
-        float *sg = s + g * s_stride;
-        switch (n_q - g < 4 ? n_q - g : 4) {
-        case 1:
-            x86_by_dim_heads(1, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        case 2:
-            x86_by_dim_heads(2, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        case 3:
-            x86_by_dim_heads(3, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        default:
-            x86_by_dim_heads(4, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        }
+/* The query heads of a group four at a time, each through a kernel whose head count is a
+ * constant: heads(H, n, dim, k, k_stride, q, q_stride, s, s_stride). */
+#define X86_BY_DIM_GROUPS(name, heads)                                                        \
+    static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q, \
+                     int64_t q_stride, int n_q, float *s, int64_t s_stride)                   \
+    {                                                                                         \
+        for (int g = 0; g < n_q; g += 4) {                                                    \
+            const float *qg = q + g * q_stride;                                               \
+            float *sg = s + g * s_stride;                                                     \
+            switch (n_q - g < 4 ? n_q - g : 4) {                                              \
+            case 1:                                                                           \
+                heads(1, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            case 2:                                                                           \
+                heads(2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            case 3:                                                                           \
+                heads(3, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            default:                                                                          \
+                heads(4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            }                                                                                 \
+        }                                                                                     \
     }
-}
-#endif
 
 #if defined(__AVX512F__)
 /* AVX-512: four keys against up to four query heads per step, sixteen dot products reduced
@@ -370,10 +372,12 @@ x512_by_dim_step(const int H, const int P, int64_t dim, const uint16_t *k, int64
     }
 }
 
+/* Steps of 16 P keys (P = 8 / H: eight accumulators), then of 16, the last one masked. */
 static inline __attribute__((always_inline)) void
-x512_by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16_t *k,
-                  int64_t k_stride, const float *q, int64_t q_stride, float *s, int64_t s_stride)
+x512_by_dim_heads(const int H, int64_t n, int64_t dim, const uint16_t *k, int64_t k_stride,
+                  const float *q, int64_t q_stride, float *s, int64_t s_stride)
 {
+    const int P = 8 / H;
     int64_t j = 0;
     for (; j + 16 * P <= n; j += 16 * P)
         x512_by_dim_step(H, P, dim, k + j, k_stride, q, q_stride, s + j, s_stride, 0xFFFF);
@@ -383,29 +387,6 @@ x512_by_dim_heads(const int H, const int P, int64_t n, int64_t dim, const uint16
     }
 }
 
-static void x512_x86_attn_scores_f16_by_dim(int64_t n, int64_t dim, const void *k, int64_t k_stride,
-                                            const float *q, int64_t q_stride, int n_q, float *s,
-                                            int64_t s_stride)
-{
-    for (int g = 0; g < n_q; g += 4) {
-        const float *qg = q + g * q_stride;
-        float *sg = s + g * s_stride;
-        switch (n_q - g < 4 ? n_q - g : 4) {
-        case 1:
-            x512_by_dim_heads(1, 8, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        case 2:
-            x512_by_dim_heads(2, 4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        case 3:
-            x512_by_dim_heads(3, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        default:
-            x512_by_dim_heads(4, 2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);
-            break;
-        }
-    }
-}
 #endif
 
 #if defined(__AVX512F__)
@@ -441,16 +422,11 @@ X86_ATTN_ENTRY(x86_attn_values_q8_0, values, TM_DTYPE_Q8_0)
 X86_ATTN_ENTRY(x86_attn_scores_q4_0, scores, TM_DTYPE_Q4_0)
 X86_ATTN_ENTRY(x86_attn_values_q4_0, values, TM_DTYPE_Q4_0)
 
-static void x86_attn_scores_f16_by_dim(int64_t n, int64_t dim, const void *k, int64_t k_stride,
-                                       const float *q, int64_t q_stride, int n_q, float *s,
-                                       int64_t s_stride)
-{
 #if defined(__AVX512F__)
-    x512_x86_attn_scores_f16_by_dim(n, dim, k, k_stride, q, q_stride, n_q, s, s_stride);
+X86_BY_DIM_GROUPS(x86_attn_scores_f16_by_dim, x512_by_dim_heads)
 #else
-    x86_attn_scores_f16_by_dim_8(n, dim, k, k_stride, q, q_stride, n_q, s, s_stride);
+X86_BY_DIM_GROUPS(x86_attn_scores_f16_by_dim, x86_by_dim_heads)
 #endif
-}
 
 /* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with |r| <= ln 2
  * / 2, e^r by its Taylor polynomial to r^7 (relative error below 1e-7), 2^k added to the exponent.
