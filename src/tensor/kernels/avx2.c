@@ -8,9 +8,11 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s)
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
 }
 
+#include "avx2_gemm.h"
 #include "x86_dots.h"
 
 void tm_kernels_init_avx2(tm_kernels *k)
 {
     x86_fill_table(k);
+    avx2_gemm_fill(k);
 }
