@@ -1,6 +1,6 @@
-/* Packed-weight GEMM on 256-bit vectors without VNNI (the AVX2 table): Q4_0 and Q4_K groups of
- * 16 rows (tensor.h's packed layout) by up to 4 tokens per pass. Q8_0 (codes up to 255 would
- * overflow vpmaddubsw's 16-bit pairs), Q5_K and Q6_K keep the file layout and vec_dot here. A
+/* Packed-weight GEMM on 256-bit vectors without VNNI (the AVX2 table): Q4_0, Q4_K and Q6_K
+ * groups of 16 rows (tensor.h's packed layout) by up to 4 tokens per pass. Q8_0 (codes up to
+ * 255 would overflow vpmaddubsw's 16-bit pairs) and Q5_K keep the file layout and vec_dot. A
  * 64-byte code vector holds four codes of each of 16 rows; its first 32 bytes are rows 0-7 and its
  * last 32 rows 8-15, so a pass takes one or both halves. Each half is multiplied by one 4-byte word
  * of a token's activation codes broadcast to every lane with vpmaddubsw (unsigned codes by signed
@@ -229,45 +229,134 @@ avx2_q4_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
             _mm256_storeu_ps(y + t * y_stride + (h0 + h) * 8, acc[t][h]);
 }
 
-/* Prompts: each half in passes of 4 tokens, like Q4_0, though their sums no longer all fit
- * the registers: one core (2048 x 2048 x 512 tokens, AMD Zen 4) ran 70-74 GMAC/s in passes
- * of 2 tokens, 80-82 in passes of 3, 81-84 in passes of 4. */
-static void avx2_gemm_x16_q4_k(int64_t n_cols, const void *group, const void *act,
-                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
-{
-    int64_t nsb = n_cols / TM_QK_K;
-    const uint8_t *g = group, *x = act;
-    if (n_tokens == 1) {
-        avx2_q4_k_pass(1, 0, 2, nsb, g, x, act_stride, y, y_stride);
-        return;
+/* Decoding one token: both halves in one pass. Prompts: each half in passes of 4 tokens, like
+ * Q4_0, though their sums no longer all fit the registers: one core (Q4_K, 2048 x 2048 x 512
+ * tokens, AMD Zen 4) ran 70-74 GMAC/s in passes of 2 tokens, 80-82 in passes of 3, 81-84 in
+ * passes of 4. */
+#define AVX2_GEMM_K_DEFINE(name, pass)                                                        \
+    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
+                     int64_t n_tokens, float *y, int64_t y_stride)                            \
+    {                                                                                         \
+        int64_t nsb = n_cols / TM_QK_K;                                                       \
+        const uint8_t *g = group, *x = act;                                                   \
+        if (n_tokens == 1) {                                                                  \
+            pass(1, 0, 2, nsb, g, x, act_stride, y, y_stride);                                \
+            return;                                                                           \
+        }                                                                                     \
+        for (int h = 0; h < 2; h++) {                                                         \
+            int64_t t = 0;                                                                    \
+            for (; t + AVX2_GEMM_TOKENS <= n_tokens; t += AVX2_GEMM_TOKENS)                   \
+                pass(AVX2_GEMM_TOKENS, h, 1, nsb, g, x + t * act_stride, act_stride,          \
+                     y + t * y_stride, y_stride);                                             \
+            const uint8_t *xt = x + t * act_stride;                                           \
+            float *yt = y + t * y_stride;                                                     \
+            switch (n_tokens - t) {                                                           \
+            case 1:                                                                           \
+                pass(1, h, 1, nsb, g, xt, act_stride, yt, y_stride);                          \
+                break;                                                                        \
+            case 2:                                                                           \
+                pass(2, h, 1, nsb, g, xt, act_stride, yt, y_stride);                          \
+                break;                                                                        \
+            case 3:                                                                           \
+                pass(3, h, 1, nsb, g, xt, act_stride, yt, y_stride);                          \
+                break;                                                                        \
+            default:                                                                          \
+                break;                                                                        \
+            }                                                                                 \
+        }                                                                                     \
     }
-    for (int h = 0; h < 2; h++) {
-        int64_t t = 0;
-        for (; t + AVX2_GEMM_TOKENS <= n_tokens; t += AVX2_GEMM_TOKENS)
-            avx2_q4_k_pass(AVX2_GEMM_TOKENS, h, 1, nsb, g, x + t * act_stride, act_stride,
-                           y + t * y_stride, y_stride);
-        const uint8_t *xt = x + t * act_stride;
-        float *yt = y + t * y_stride;
-        switch (n_tokens - t) {
-        case 1:
-            avx2_q4_k_pass(1, h, 1, nsb, g, xt, act_stride, yt, y_stride);
-            break;
-        case 2:
-            avx2_q4_k_pass(2, h, 1, nsb, g, xt, act_stride, yt, y_stride);
-            break;
-        case 3:
-            avx2_q4_k_pass(3, h, 1, nsb, g, xt, act_stride, yt, y_stride);
-            break;
-        default:
-            break;
+
+/* ---- Q6_K x Q8_K ----------------------------------------------------------------------------
+ * Group g (16 columns) of a super-block: four words of 6-bit codes rebuilt from a nibble and
+ * a bit pair as in x86_gemm.h. Codes reach 63 and Q8_K's activations -128, so a vpmaddubsw
+ * pair is at most 16128 and two words add up in 16 bits (at most 32256), not four: each two
+ * words' sums are widened by one vpmaddwd against the group's signed scale in both halves of
+ * each lane. The codes' offset of 32 comes out of the same 32-bit sum: 32 x the scales
+ * against the Q8_K sums of 16, one vpmaddwd per token and pair of groups. Per super-block
+ * and token, one conversion and dx x d. The sums stay below 2^31 (at most 400 million). */
+static inline __attribute__((always_inline)) void
+avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const uint8_t *group,
+               const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
+{
+    __m256 acc[AVX2_GEMM_TOKENS][2];
+    for (int t = 0; t < n_t; t++)
+        for (int h = 0; h < n_h; h++)
+            acc[t][h] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F), pair = _mm256_set1_epi8(0x30);
+    /* each lane's first (even groups) or second (odd) 16-bit scale, in both halves */
+    const __m256i dup_even = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0,
+                                              1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    const __m256i dup_odd = _mm256_add_epi8(dup_even, _mm256_set1_epi8(2));
+    for (int64_t b = 0; b < nsb; b++) {
+        const uint8_t *sb = group + b * TM_PACK_Q6_K_SB;
+        const uint8_t *xb[AVX2_GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++)
+            xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
+        for (int h = 0; h < n_h; h++) {
+            const int hr = h0 + h;
+            __m256i sum[AVX2_GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                sum[t] = _mm256_setzero_si256();
+#pragma GCC unroll 16 /* every shift and offset below a constant, as in x86_gemm.h */
+            for (int g = 0; g < 16; g++) {
+                /* scales[2i], scales[2i + 1] of the half's rows, i = g / 2, as 16-bit pairs */
+                __m256i sp = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                    (const __m128i *)(sb + TM_PACK_Q6_K_SC + (g >> 1) * 32 + hr * 16)));
+                __m256i sc = _mm256_shuffle_epi8(sp, (g & 1) ? dup_odd : dup_even);
+                __m256i w[4];
+                for (int k = 0; k < 4; k++) {
+                    int G = 4 * g + k, hh = G >> 5, G1 = G & 31;
+                    int pv = 16 * hh + (G1 & 15), qv = 8 * hh + (G1 & 7), shift = 2 * (G1 >> 3);
+                    __m256i p =
+                        _mm256_loadu_si256((const __m256i *)(sb + tm_pack_q6_k_ql(pv) + hr * 32));
+                    __m256i nib = _mm256_and_si256(G1 >= 16 ? _mm256_srli_epi16(p, 4) : p, low);
+                    __m256i q =
+                        _mm256_loadu_si256((const __m256i *)(sb + tm_pack_q6_k_qh(qv) + hr * 32));
+                    /* bit pair `shift` of each byte moved to bits 4-5 */
+                    __m256i hi = shift <= 4 ? _mm256_slli_epi16(q, 4 - shift)
+                                            : _mm256_srli_epi16(q, shift - 4);
+                    w[k] = _mm256_or_si256(nib, _mm256_and_si256(hi, pair));
+                }
+                for (int t = 0; t < n_t; t++) {
+                    const uint8_t *x = xb[t] + 4 + g * 16;
+                    __m256i s01 =
+                        _mm256_add_epi16(_mm256_maddubs_epi16(w[0], avx2_bcast_word(x)),
+                                         _mm256_maddubs_epi16(w[1], avx2_bcast_word(x + 4)));
+                    __m256i s23 =
+                        _mm256_add_epi16(_mm256_maddubs_epi16(w[2], avx2_bcast_word(x + 8)),
+                                         _mm256_maddubs_epi16(w[3], avx2_bcast_word(x + 12)));
+                    sum[t] = _mm256_add_epi32(sum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc),
+                                                                       _mm256_madd_epi16(s23, sc)));
+                    if (g & 1) /* minus 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]) */
+                        sum[t] = _mm256_sub_epi32(
+                            sum[t],
+                            _mm256_slli_epi32(
+                                _mm256_madd_epi16(sp, avx2_bcast_word(xb[t] + 260 + (g - 1) * 2)),
+                                5));
+                }
+            }
+            __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sb + hr * 16)));
+            for (int t = 0; t < n_t; t++) {
+                float dx;
+                memcpy(&dx, xb[t], sizeof dx);
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]),
+                                            _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc[t][h]);
+            }
         }
     }
+    for (int t = 0; t < n_t; t++)
+        for (int h = 0; h < n_h; h++)
+            _mm256_storeu_ps(y + t * y_stride + (h0 + h) * 8, acc[t][h]);
 }
+
+AVX2_GEMM_K_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass)
+AVX2_GEMM_K_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass)
 
 static void avx2_gemm_fill(tm_kernels *k)
 {
     k->gemm_x16[TM_DTYPE_Q4_0] = avx2_gemm_x16_q4_0;
     k->gemm_x16[TM_DTYPE_Q4_K] = avx2_gemm_x16_q4_k;
+    k->gemm_x16[TM_DTYPE_Q6_K] = avx2_gemm_x16_q6_k;
 }
 
 #endif
