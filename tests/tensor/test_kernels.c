@@ -265,6 +265,71 @@ static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *r
     return checks;
 }
 
+/* Packed GEMM at the extremes of its integer sums: rows whose codes sit at or near the
+ * largest value, against activations of one sign at full scale, so every partial sum is as
+ * large as it can be (the AVX2 kernels sum in 16 bits as far as this allows). Random data,
+ * as in check_gemm, never gets near those bounds. */
+static int check_gemm_extremes(const char *name, const tm_kernels *k, const tm_kernels *ref)
+{
+    const int64_t n = 512, n_rows = 16, n_t = 6;
+    int checks = 0;
+    for (uint32_t type = 0; type < TM_DTYPE_COUNT; type++) {
+        if (!k->gemm_x16[type])
+            continue;
+        bool q8_k = tm_pack_act_is_q8_k(type);
+        tm_dtype act_type = q8_k ? TM_DTYPE_Q8_K : TM_DTYPE_Q8_0;
+        uint64_t row_bytes = 0, q8_bytes = 0, act_bytes = tm_pack_act_row_bytes(n);
+        tm_dtype_row_bytes(type, n, &row_bytes);
+        tm_dtype_row_bytes(act_type, n, &q8_bytes);
+        if (q8_k)
+            act_bytes = q8_bytes;
+        float *f = tm_malloc((size_t)n * sizeof *f), y[16 * 6];
+        uint8_t *rows = tm_malloc((size_t)(row_bytes * n_rows));
+        uint8_t *packed = tm_malloc((size_t)(row_bytes * n_rows));
+        uint8_t *act = tm_malloc((size_t)(act_bytes * n_t)),
+                *q8 = tm_malloc((size_t)(q8_bytes * n_t));
+        for (int64_t r = 0; r < n_rows; r++) { /* one small value a block, the rest at the top */
+            float sign = r % 2 ? -1.0f : 1.0f;
+            for (int64_t i = 0; i < n; i++)
+                f[i] = sign * (i % 32 == (r % 4) ? -0.25f
+                                                 : (r < 8 ? 1.0f : 1.0f - 0.001f * (float)(i % 7)));
+            tm_type_traits_get(type)->quantize(f, rows + r * row_bytes, n);
+        }
+        tm_pack_group(type, rows, n, packed);
+        for (int64_t t = 0; t < n_t; t++) { /* all -1, all +1, then nearly so */
+            for (int64_t i = 0; i < n; i++)
+                f[i] = (t % 2 ? 1.0f : -1.0f) * (t < 2 ? 1.0f : 1.0f - 0.002f * (float)(i % 5));
+            if (q8_k)
+                k->quantize[TM_DTYPE_Q8_K](f, act + t * act_bytes, n);
+            else
+                tm_pack_act_quantize(k->quantize[TM_DTYPE_Q8_0], f, n, act + t * act_bytes);
+            ref->quantize[act_type](f, q8 + t * q8_bytes, n);
+        }
+        for (int64_t count = 1; count <= n_t; count += n_t - 1) {
+            k->gemm_x16[type](n, packed, act, act_bytes, count, y, n_rows);
+            for (int64_t t = 0; t < count; t++)
+                for (int64_t r = 0; r < n_rows; r++) {
+                    float want = 0, got = y[t * n_rows + r];
+                    ref->vec_dot[type](n, &want, rows + r * row_bytes, q8 + t * q8_bytes);
+                    float mag = dot_magnitude(ref, type, rows + r * row_bytes, act_type,
+                                              q8 + t * q8_bytes, n);
+                    TM_CHECK_MSG(fabsf(got - want) <= 2e-6f * mag + 1e-30f,
+                                 "%s gemm %s at the extremes, tokens=%lld row %lld token %lld: "
+                                 "%.9g vs reference %.9g",
+                                 name, tm_dtype_name(type), (long long)count, (long long)r,
+                                 (long long)t, got, want);
+                    checks++;
+                }
+        }
+        tm_free(f);
+        tm_free(rows);
+        tm_free(packed);
+        tm_free(act);
+        tm_free(q8);
+    }
+    return checks;
+}
+
 /* tm_matmul of a long batch on packed weights splits its tokens into tiles (matmul.c). Every
  * token of batches of one, two and three tiles, and of a remainder short of a pass, must come
  * out bit for bit as when the batch is multiplied 8 tokens at a time (one kernel pass each,
@@ -791,7 +856,8 @@ static void check_table(const char *name)
                  check_attention_by_dim(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng) +
                  check_attn_tiles(name, &k, &rng);
     int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng) +
-                 check_gemm_glu(name, &k, &ref, &rng) + check_matmul_tiles(name, &k, &rng);
+                 check_gemm_glu(name, &k, &ref, &rng) + check_matmul_tiles(name, &k, &rng) +
+                 check_gemm_extremes(name, &k, &ref);
     fprintf(stderr,
             "  %-6s %d dot checks, %d quantizer checks, %d attention checks, %d gemm checks\n",
             name, n_dots, n_quants, n_attn, n_gemm);
