@@ -197,6 +197,35 @@ static void test_hostile_vocab(void)
     TM_CHECK_STATUS(tm_vocab_from_llama2c(neg, sizeof neg, &v, &err), TM_E_FORMAT, &err);
     TM_CHECK_STATUS(tm_vocab_from_llama2c(huge, sizeof huge, &v, &err), TM_E_FORMAT, &err);
     TM_CHECK(v == NULL);
+    /* byte pieces spelled with a sign are not bytes (strtol took "<0x-2>" as byte -2, an index
+     * below byte_id, found by fuzz_llama2c_vocab) */
+    static const char *const pieces[] = {"<unk>", "<s>", "</s>", "<0x-2>", "<0x+f>", "<0x41>"};
+    uint8_t file[256];
+    size_t at = 0;
+    int32_t max_len = 6;
+    memcpy(file, &max_len, 4);
+    at += 4;
+    for (size_t i = 0; i < TM_ARRAY_LEN(pieces); i++) {
+        float score = 0;
+        int32_t len = (int32_t)strlen(pieces[i]);
+        memcpy(file + at, &score, 4);
+        memcpy(file + at + 4, &len, 4);
+        memcpy(file + at + 8, pieces[i], (size_t)len);
+        at += 8 + (size_t)len;
+    }
+    TM_CHECK_OK(tm_vocab_from_llama2c(file, at, &v, &err), &err);
+    if (v) {
+        char buf[16];
+        static const char *const want[] = {"<0x-2>", "<0x+f>", "A"};
+        for (int32_t id = 3; id < 6; id++) {
+            int32_t n = tm_vocab_piece(v, id, true, buf, sizeof buf);
+            TM_CHECK_MSG(n == (int32_t)strlen(want[id - 3]) &&
+                             memcmp(buf, want[id - 3], (size_t)n) == 0,
+                         "piece %d: '%.*s', want '%s'", id, n > 0 ? n : 0, buf, want[id - 3]);
+        }
+        tm_vocab_free(v);
+        v = NULL;
+    }
     /* a GGUF tokenizer we do not support is named */
     const char *path = tm_test_tmp_path("t5-vocab.gguf");
     tm_gguf_writer *w = NULL;
