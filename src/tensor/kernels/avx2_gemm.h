@@ -82,43 +82,50 @@ avx2_q4_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
             _mm256_storeu_ps(y + t * y_stride + (h0 + h) * 8, acc[t][h]);
 }
 
-/* Decoding (one or two tokens): both halves in one pass, so the group streams once. Prompts:
- * each half in passes of 4 tokens; the group (18 KiB at 2048 columns) stays in L1 between. */
-static void avx2_gemm_x16_q4_0(int64_t n_cols, const void *group, const void *act,
-                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
-{
-    int64_t nb = n_cols / 32;
-    const uint8_t *g = group, *x = act;
-    if (n_tokens == 1) {
-        avx2_q4_0_pass(1, 0, 2, nb, g, x, act_stride, y, y_stride);
-        return;
+/* One driver for every type: decoding (up to both_max tokens: 2 for Q4_0, 1 for the K-quants,
+ * whose sums take more registers) runs both halves in one pass, so the group streams once.
+ * Prompts run each half in passes of 4 tokens; the group (18 KiB of Q4_0 at 2048 columns)
+ * stays in L1 between. The K-quants' sums for 4 tokens no longer all fit the registers, yet
+ * one core (Q4_K, 2048 x 2048 x 512 tokens, AMD Zen 4) ran 70-74 GMAC/s in passes of 2
+ * tokens, 80-82 in passes of 3, 81-84 in passes of 4. */
+#define AVX2_GEMM_DEFINE(name, pass, block_cols, both_max)                                    \
+    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
+                     int64_t n_tokens, float *y, int64_t y_stride)                            \
+    {                                                                                         \
+        int64_t nb = n_cols / (block_cols);                                                   \
+        const uint8_t *g = group, *x = act;                                                   \
+        if (n_tokens == 1) {                                                                  \
+            pass(1, 0, 2, nb, g, x, act_stride, y, y_stride);                                 \
+            return;                                                                           \
+        }                                                                                     \
+        if (n_tokens == 2 && (both_max) >= 2) {                                               \
+            pass(2, 0, 2, nb, g, x, act_stride, y, y_stride);                                 \
+            return;                                                                           \
+        }                                                                                     \
+        for (int h = 0; h < 2; h++) {                                                         \
+            int64_t t = 0;                                                                    \
+            for (; t + AVX2_GEMM_TOKENS <= n_tokens; t += AVX2_GEMM_TOKENS)                   \
+                pass(AVX2_GEMM_TOKENS, h, 1, nb, g, x + t * act_stride, act_stride,           \
+                     y + t * y_stride, y_stride);                                             \
+            const uint8_t *xt = x + t * act_stride;                                           \
+            float *yt = y + t * y_stride;                                                     \
+            switch (n_tokens - t) {                                                           \
+            case 1:                                                                           \
+                pass(1, h, 1, nb, g, xt, act_stride, yt, y_stride);                           \
+                break;                                                                        \
+            case 2:                                                                           \
+                pass(2, h, 1, nb, g, xt, act_stride, yt, y_stride);                           \
+                break;                                                                        \
+            case 3:                                                                           \
+                pass(3, h, 1, nb, g, xt, act_stride, yt, y_stride);                           \
+                break;                                                                        \
+            default:                                                                          \
+                break;                                                                        \
+            }                                                                                 \
+        }                                                                                     \
     }
-    if (n_tokens == 2) {
-        avx2_q4_0_pass(2, 0, 2, nb, g, x, act_stride, y, y_stride);
-        return;
-    }
-    for (int h = 0; h < 2; h++) {
-        int64_t t = 0;
-        for (; t + AVX2_GEMM_TOKENS <= n_tokens; t += AVX2_GEMM_TOKENS)
-            avx2_q4_0_pass(AVX2_GEMM_TOKENS, h, 1, nb, g, x + t * act_stride, act_stride,
-                           y + t * y_stride, y_stride);
-        const uint8_t *xt = x + t * act_stride;
-        float *yt = y + t * y_stride;
-        switch (n_tokens - t) {
-        case 1:
-            avx2_q4_0_pass(1, h, 1, nb, g, xt, act_stride, yt, y_stride);
-            break;
-        case 2:
-            avx2_q4_0_pass(2, h, 1, nb, g, xt, act_stride, yt, y_stride);
-            break;
-        case 3:
-            avx2_q4_0_pass(3, h, 1, nb, g, xt, act_stride, yt, y_stride);
-            break;
-        default:
-            break;
-        }
-    }
-}
+
+AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass, 32, 2)
 
 /* ---- Q4_K x Q8_K ----------------------------------------------------------------------------
  * Sub-block j (32 columns) of a super-block: eight words of 4-bit codes (the low nibbles of
@@ -261,43 +268,6 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
             _mm256_storeu_ps(y + t * y_stride + (h0 + h) * 8, acc[t][h]);
 }
 
-/* Decoding one token: both halves in one pass. Prompts: each half in passes of 4 tokens, like
- * Q4_0, though their sums no longer all fit the registers: one core (Q4_K, 2048 x 2048 x 512
- * tokens, AMD Zen 4) ran 70-74 GMAC/s in passes of 2 tokens, 80-82 in passes of 3, 81-84 in
- * passes of 4. */
-#define AVX2_GEMM_K_DEFINE(name, pass)                                                        \
-    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
-                     int64_t n_tokens, float *y, int64_t y_stride)                            \
-    {                                                                                         \
-        int64_t nsb = n_cols / TM_QK_K;                                                       \
-        const uint8_t *g = group, *x = act;                                                   \
-        if (n_tokens == 1) {                                                                  \
-            pass(1, 0, 2, nsb, g, x, act_stride, y, y_stride);                                \
-            return;                                                                           \
-        }                                                                                     \
-        for (int h = 0; h < 2; h++) {                                                         \
-            int64_t t = 0;                                                                    \
-            for (; t + AVX2_GEMM_TOKENS <= n_tokens; t += AVX2_GEMM_TOKENS)                   \
-                pass(AVX2_GEMM_TOKENS, h, 1, nsb, g, x + t * act_stride, act_stride,          \
-                     y + t * y_stride, y_stride);                                             \
-            const uint8_t *xt = x + t * act_stride;                                           \
-            float *yt = y + t * y_stride;                                                     \
-            switch (n_tokens - t) {                                                           \
-            case 1:                                                                           \
-                pass(1, h, 1, nsb, g, xt, act_stride, yt, y_stride);                          \
-                break;                                                                        \
-            case 2:                                                                           \
-                pass(2, h, 1, nsb, g, xt, act_stride, yt, y_stride);                          \
-                break;                                                                        \
-            case 3:                                                                           \
-                pass(3, h, 1, nsb, g, xt, act_stride, yt, y_stride);                          \
-                break;                                                                        \
-            default:                                                                          \
-                break;                                                                        \
-            }                                                                                 \
-        }                                                                                     \
-    }
-
 /* ---- Q6_K x Q8_K ----------------------------------------------------------------------------
  * Group g (16 columns) of a super-block: four words of 6-bit codes rebuilt from a nibble and
  * a bit pair as in x86_gemm.h. Codes reach 63 and Q8_K's activations -128, so a vpmaddubsw
@@ -395,9 +365,9 @@ avx2_q5_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
     avx2_qk_affine_pass(n_t, 1, h0, n_h, nsb, group, act, act_stride, y, y_stride);
 }
 
-AVX2_GEMM_K_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass)
-AVX2_GEMM_K_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass)
-AVX2_GEMM_K_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass)
+AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, TM_QK_K, 1)
+AVX2_GEMM_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, TM_QK_K, 1)
+AVX2_GEMM_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, TM_QK_K, 1)
 
 static void avx2_gemm_fill(tm_kernels *k)
 {
