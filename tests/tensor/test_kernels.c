@@ -181,6 +181,91 @@ static float dot_magnitude(const tm_kernels *ref, uint32_t wt, const void *w, tm
     return m;
 }
 
+/* One packed-GEMM case: n_rows file rows of a type (n columns), the same rows packed in
+ * groups of 16, and up to max_t tokens as the kernel reads them (act) and as the reference
+ * reads them (q8). */
+typedef struct {
+    uint32_t type;
+    tm_dtype act_type;
+    bool q8_k;
+    int64_t n, n_rows;
+    uint64_t row_bytes, q8_bytes, act_bytes;
+    uint8_t *rows, *packed, *act, *q8;
+} gemm_case;
+
+static gemm_case gemm_case_new(uint32_t type, int64_t n, int64_t n_rows, int64_t max_t)
+{
+    gemm_case c = {.type = type, .n = n, .n_rows = n_rows};
+    c.q8_k = tm_pack_act_is_q8_k(type);
+    c.act_type = c.q8_k ? TM_DTYPE_Q8_K : TM_DTYPE_Q8_0;
+    tm_dtype_row_bytes(type, n, &c.row_bytes);
+    tm_dtype_row_bytes(c.act_type, n, &c.q8_bytes);
+    /* K-quant GEMMs read the Q8_K rows themselves */
+    c.act_bytes = c.q8_k ? c.q8_bytes : tm_pack_act_row_bytes(n);
+    c.rows = tm_malloc((size_t)(c.row_bytes * n_rows));
+    c.packed = tm_malloc((size_t)(c.row_bytes * n_rows));
+    c.act = tm_malloc((size_t)(c.act_bytes * max_t));
+    c.q8 = tm_malloc((size_t)(c.q8_bytes * max_t));
+    return c;
+}
+
+static void gemm_case_free(gemm_case *c)
+{
+    tm_free(c->rows);
+    tm_free(c->packed);
+    tm_free(c->act);
+    tm_free(c->q8);
+}
+
+/* Quantizes row r from floats; gemm_case_pack packs all rows once they are set. */
+static void gemm_case_set_row(gemm_case *c, int64_t r, const float *f)
+{
+    tm_type_traits_get(c->type)->quantize(f, c->rows + r * c->row_bytes, c->n);
+}
+
+static void gemm_case_pack(gemm_case *c)
+{
+    for (int64_t r = 0; r < c->n_rows; r += TM_PACK_ROWS)
+        tm_pack_group(c->type, c->rows + r * c->row_bytes, c->n, c->packed + r * c->row_bytes);
+}
+
+static void gemm_case_set_token(gemm_case *c, const tm_kernels *k, const tm_kernels *ref, int64_t t,
+                                const float *x)
+{
+    if (c->q8_k)
+        k->quantize[TM_DTYPE_Q8_K](x, c->act + t * c->act_bytes, c->n);
+    else
+        tm_pack_act_quantize(k->quantize[TM_DTYPE_Q8_0], x, c->n, c->act + t * c->act_bytes);
+    ref->quantize[c->act_type](x, c->q8 + t * c->q8_bytes, c->n);
+}
+
+/* Runs the kernel's GEMM over all rows and the first n_t tokens, and checks each output
+ * against the reference dot of the file row with the token's reference activations. */
+static int gemm_case_check(const gemm_case *c, const tm_kernels *k, const tm_kernels *ref,
+                           int64_t n_t, const char *label)
+{
+    float *y = tm_malloc((size_t)(c->n_rows * n_t) * sizeof *y);
+    for (int64_t r = 0; r < c->n_rows; r += TM_PACK_ROWS)
+        k->gemm_x16[c->type](c->n, c->packed + r * c->row_bytes, c->act, c->act_bytes, n_t, y + r,
+                             c->n_rows);
+    int checks = 0;
+    for (int64_t t = 0; t < n_t; t++)
+        for (int64_t r = 0; r < c->n_rows; r++) {
+            const uint8_t *row = c->rows + r * c->row_bytes, *q8 = c->q8 + t * c->q8_bytes;
+            float want = 0, got = y[t * c->n_rows + r];
+            ref->vec_dot[c->type](c->n, &want, row, q8);
+            float mag = dot_magnitude(ref, c->type, row, c->act_type, q8, c->n);
+            TM_CHECK_MSG(fabsf(got - want) <= 2e-6f * mag + 1e-30f,
+                         "%s gemm %s n=%lld tokens=%lld row %lld token %lld: %.9g vs reference "
+                         "%.9g",
+                         label, tm_dtype_name(c->type), (long long)c->n, (long long)n_t,
+                         (long long)r, (long long)t, got, want);
+            checks++;
+        }
+    tm_free(y);
+    return checks;
+}
+
 /* Packed-weight GEMM: 32 rows of random weights packed in groups of 16, against the
  * reference dot of each file row with each token's Q8_0 activations, for token counts
  * around the kernels' pass width; packed rows read back equal the file rows exactly. */
@@ -192,72 +277,35 @@ static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *r
         if (!k->gemm_x16[type])
             continue;
         TM_CHECK(tm_pack_supported(type));
-        bool q8_k = tm_pack_act_is_q8_k(type);
-        tm_dtype act_type = q8_k ? TM_DTYPE_Q8_K : TM_DTYPE_Q8_0;
         for (size_t wi = 0; wi < TM_ARRAY_LEN(widths); wi++) {
-            int64_t n = q8_k ? k_widths[wi] : widths[wi], n_rows = 32, max_t = 19;
-            uint64_t row_bytes = 0, q8_bytes = 0, act_bytes = tm_pack_act_row_bytes(n);
-            tm_dtype_row_bytes(type, n, &row_bytes);
-            tm_dtype_row_bytes(act_type, n, &q8_bytes);
-            if (q8_k) /* K-quant GEMMs read the Q8_K rows themselves */
-                act_bytes = q8_bytes;
+            const int64_t n_rows = 32, max_t = 19;
+            int64_t n = tm_pack_act_is_q8_k(type) ? k_widths[wi] : widths[wi];
+            gemm_case c = gemm_case_new(type, n, n_rows, max_t);
             float *f = tm_malloc((size_t)(n * (n_rows + max_t)) * sizeof *f);
-            uint8_t *rows = tm_malloc((size_t)(row_bytes * n_rows));
-            uint8_t *packed = tm_malloc((size_t)(row_bytes * n_rows));
-            uint8_t *act = tm_malloc((size_t)(act_bytes * max_t));
-            uint8_t *q8 = tm_malloc((size_t)(q8_bytes * max_t));
-            float *y = tm_malloc((size_t)(n_rows * max_t) * sizeof *y);
             float *row0 = tm_malloc((size_t)n * sizeof *row0), *row1 = tm_malloc((size_t)n * 4);
             fill(rng, f, n * (n_rows + max_t), 1.0f);
             for (int64_t r = 0; r < n_rows; r++)
-                tm_type_traits_get(type)->quantize(f + r * n, rows + r * row_bytes, n);
-            for (int64_t r = 0; r < n_rows; r += TM_PACK_ROWS)
-                tm_pack_group(type, rows + r * row_bytes, n, packed + r * row_bytes);
+                gemm_case_set_row(&c, r, f + r * n);
+            gemm_case_pack(&c);
             for (int64_t r = 0; r < n_rows; r++) {
-                ref->to_float[type](rows + r * row_bytes, row0, n);
-                tm_pack_row_to_float(type, packed + (r - r % 16) * row_bytes, (int)(r % 16), n,
+                ref->to_float[type](c.rows + r * c.row_bytes, row0, n);
+                tm_pack_row_to_float(type, c.packed + (r - r % 16) * c.row_bytes, (int)(r % 16), n,
                                      row1);
                 TM_CHECK_MSG(memcmp(row0, row1, (size_t)n * sizeof *row0) == 0,
                              "%s packed row %lld reads back differently", tm_dtype_name(type),
                              (long long)r);
             }
             for (int64_t t = 0; t < max_t; t++) {
-                const float *xt = f + (n_rows + t) * n;
+                float *xt = f + (n_rows + t) * n;
                 if (t == 3) /* a token of exact zeros */
-                    memset((void *)xt, 0, (size_t)n * sizeof *xt);
-                if (q8_k)
-                    k->quantize[TM_DTYPE_Q8_K](xt, act + t * act_bytes, n);
-                else
-                    tm_pack_act_quantize(k->quantize[TM_DTYPE_Q8_0], xt, n, act + t * act_bytes);
-                ref->quantize[act_type](xt, q8 + t * q8_bytes, n);
+                    memset(xt, 0, (size_t)n * sizeof *xt);
+                gemm_case_set_token(&c, k, ref, t, xt);
             }
             static const int64_t counts[] = {1, 2, 7, 8, 9, 19};
-            for (size_t ci = 0; ci < TM_ARRAY_LEN(counts); ci++) {
-                int64_t n_t = counts[ci];
-                for (int64_t r = 0; r < n_rows; r += TM_PACK_ROWS)
-                    k->gemm_x16[type](n, packed + r * row_bytes, act, act_bytes, n_t, y + r,
-                                      n_rows);
-                for (int64_t t = 0; t < n_t; t++)
-                    for (int64_t r = 0; r < n_rows; r++) {
-                        float want = 0;
-                        ref->vec_dot[type](n, &want, rows + r * row_bytes, q8 + t * q8_bytes);
-                        float got = y[t * n_rows + r];
-                        float mag = dot_magnitude(ref, type, rows + r * row_bytes, act_type,
-                                                  q8 + t * q8_bytes, n);
-                        TM_CHECK_MSG(fabsf(got - want) <= 2e-6f * mag + 1e-30f,
-                                     "%s gemm %s n=%lld tokens=%lld row %lld token %lld: %.9g "
-                                     "vs reference %.9g",
-                                     name, tm_dtype_name(type), (long long)n, (long long)n_t,
-                                     (long long)r, (long long)t, got, want);
-                        checks++;
-                    }
-            }
+            for (size_t ci = 0; ci < TM_ARRAY_LEN(counts); ci++)
+                checks += gemm_case_check(&c, k, ref, counts[ci], name);
+            gemm_case_free(&c);
             tm_free(f);
-            tm_free(rows);
-            tm_free(packed);
-            tm_free(act);
-            tm_free(q8);
-            tm_free(y);
             tm_free(row0);
             tm_free(row1);
         }
@@ -272,60 +320,30 @@ static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *r
 static int check_gemm_extremes(const char *name, const tm_kernels *k, const tm_kernels *ref)
 {
     const int64_t n = 512, n_rows = 16, n_t = 6;
+    char label[96];
+    snprintf(label, sizeof label, "%s (extremes)", name);
     int checks = 0;
     for (uint32_t type = 0; type < TM_DTYPE_COUNT; type++) {
         if (!k->gemm_x16[type])
             continue;
-        bool q8_k = tm_pack_act_is_q8_k(type);
-        tm_dtype act_type = q8_k ? TM_DTYPE_Q8_K : TM_DTYPE_Q8_0;
-        uint64_t row_bytes = 0, q8_bytes = 0, act_bytes = tm_pack_act_row_bytes(n);
-        tm_dtype_row_bytes(type, n, &row_bytes);
-        tm_dtype_row_bytes(act_type, n, &q8_bytes);
-        if (q8_k)
-            act_bytes = q8_bytes;
-        float *f = tm_malloc((size_t)n * sizeof *f), y[16 * 6];
-        uint8_t *rows = tm_malloc((size_t)(row_bytes * n_rows));
-        uint8_t *packed = tm_malloc((size_t)(row_bytes * n_rows));
-        uint8_t *act = tm_malloc((size_t)(act_bytes * n_t)),
-                *q8 = tm_malloc((size_t)(q8_bytes * n_t));
+        gemm_case c = gemm_case_new(type, n, n_rows, n_t);
+        float *f = tm_malloc((size_t)n * sizeof *f);
         for (int64_t r = 0; r < n_rows; r++) { /* one small value a block, the rest at the top */
             float sign = r % 2 ? -1.0f : 1.0f;
             for (int64_t i = 0; i < n; i++)
                 f[i] = sign * (i % 32 == (r % 4) ? -0.25f
                                                  : (r < 8 ? 1.0f : 1.0f - 0.001f * (float)(i % 7)));
-            tm_type_traits_get(type)->quantize(f, rows + r * row_bytes, n);
+            gemm_case_set_row(&c, r, f);
         }
-        tm_pack_group(type, rows, n, packed);
+        gemm_case_pack(&c);
         for (int64_t t = 0; t < n_t; t++) { /* all -1, all +1, then nearly so */
             for (int64_t i = 0; i < n; i++)
                 f[i] = (t % 2 ? 1.0f : -1.0f) * (t < 2 ? 1.0f : 1.0f - 0.002f * (float)(i % 5));
-            if (q8_k)
-                k->quantize[TM_DTYPE_Q8_K](f, act + t * act_bytes, n);
-            else
-                tm_pack_act_quantize(k->quantize[TM_DTYPE_Q8_0], f, n, act + t * act_bytes);
-            ref->quantize[act_type](f, q8 + t * q8_bytes, n);
+            gemm_case_set_token(&c, k, ref, t, f);
         }
-        for (int64_t count = 1; count <= n_t; count += n_t - 1) {
-            k->gemm_x16[type](n, packed, act, act_bytes, count, y, n_rows);
-            for (int64_t t = 0; t < count; t++)
-                for (int64_t r = 0; r < n_rows; r++) {
-                    float want = 0, got = y[t * n_rows + r];
-                    ref->vec_dot[type](n, &want, rows + r * row_bytes, q8 + t * q8_bytes);
-                    float mag = dot_magnitude(ref, type, rows + r * row_bytes, act_type,
-                                              q8 + t * q8_bytes, n);
-                    TM_CHECK_MSG(fabsf(got - want) <= 2e-6f * mag + 1e-30f,
-                                 "%s gemm %s at the extremes, tokens=%lld row %lld token %lld: "
-                                 "%.9g vs reference %.9g",
-                                 name, tm_dtype_name(type), (long long)count, (long long)r,
-                                 (long long)t, got, want);
-                    checks++;
-                }
-        }
+        checks += gemm_case_check(&c, k, ref, 1, label) + gemm_case_check(&c, k, ref, n_t, label);
+        gemm_case_free(&c);
         tm_free(f);
-        tm_free(rows);
-        tm_free(packed);
-        tm_free(act);
-        tm_free(q8);
     }
     return checks;
 }

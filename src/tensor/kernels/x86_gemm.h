@@ -124,49 +124,20 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
         _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-/* All tokens in passes of 8, then one pass of the rest with its count fixed at compile time. */
-#define GEMM_X16_DEFINE(name, offset_shift)                                                   \
-    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
-                     int64_t n_tokens, float *y, int64_t y_stride)                            \
-    {                                                                                         \
-        int64_t nb = n_cols / 32;                                                             \
-        const uint8_t *g = group;                                                             \
-        const uint8_t *x = act;                                                               \
-        int64_t t = 0;                                                                        \
-        for (; t + GEMM_TOKENS <= n_tokens; t += GEMM_TOKENS)                                 \
-            gemm_x16_pass(GEMM_TOKENS, offset_shift, nb, g, x + t * act_stride, act_stride,   \
-                          y + t * y_stride, y_stride);                                        \
-        const uint8_t *xt = x + t * act_stride;                                               \
-        float *yt = y + t * y_stride;                                                         \
-        switch (n_tokens - t) {                                                               \
-        case 1:                                                                               \
-            gemm_x16_pass(1, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
-            break;                                                                            \
-        case 2:                                                                               \
-            gemm_x16_pass(2, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
-            break;                                                                            \
-        case 3:                                                                               \
-            gemm_x16_pass(3, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
-            break;                                                                            \
-        case 4:                                                                               \
-            gemm_x16_pass(4, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
-            break;                                                                            \
-        case 5:                                                                               \
-            gemm_x16_pass(5, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
-            break;                                                                            \
-        case 6:                                                                               \
-            gemm_x16_pass(6, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
-            break;                                                                            \
-        case 7:                                                                               \
-            gemm_x16_pass(7, offset_shift, nb, g, xt, act_stride, yt, y_stride);              \
-            break;                                                                            \
-        default:                                                                              \
-            break;                                                                            \
-        }                                                                                     \
-    }
+/* The passes every packed GEMM below runs: n_t tokens, nb blocks of a 16-row group. */
+static inline __attribute__((always_inline)) void
+gemm_q4_0_pass(const int n_t, const int64_t nb, const uint8_t *group, const uint8_t *act,
+               uint64_t act_stride, float *y, int64_t y_stride)
+{
+    gemm_x16_pass(n_t, 3, nb, group, act, act_stride, y, y_stride); /* offset 8 */
+}
 
-GEMM_X16_DEFINE(x512_gemm_x16_q4_0, 3) /* offset 8 */
-GEMM_X16_DEFINE(x512_gemm_x16_q8_0, 7) /* offset 128 */
+static inline __attribute__((always_inline)) void
+gemm_q8_0_pass(const int n_t, const int64_t nb, const uint8_t *group, const uint8_t *act,
+               uint64_t act_stride, float *y, int64_t y_stride)
+{
+    gemm_x16_pass(n_t, 7, nb, group, act, act_stride, y, y_stride); /* offset 128 */
+}
 
 /* ---- K-quants x Q8_K ---------------------------------------------------------------------
  * A Q8_K activation block: float d at byte 0, 256 codes at 4, 16 int16 sums of 16 at 260. */
@@ -399,47 +370,50 @@ gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
         _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-#define GEMM_K_DEFINE(name, pass)                                                             \
+/* All tokens in passes of 8, then one pass of the rest with its count fixed at compile time. */
+#define GEMM_DEFINE(name, pass, block_cols)                                                   \
     static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
                      int64_t n_tokens, float *y, int64_t y_stride)                            \
     {                                                                                         \
-        int64_t nsb = n_cols / TM_QK_K, t = 0;                                                \
+        int64_t nb = n_cols / (block_cols), t = 0;                                            \
         const uint8_t *x = act;                                                               \
         for (; t + GEMM_TOKENS <= n_tokens; t += GEMM_TOKENS)                                 \
-            pass(GEMM_TOKENS, nsb, group, x + t * act_stride, act_stride, y + t * y_stride,   \
+            pass(GEMM_TOKENS, nb, group, x + t * act_stride, act_stride, y + t * y_stride,    \
                  y_stride);                                                                   \
         const uint8_t *xt = x + t * act_stride;                                               \
         float *yt = y + t * y_stride;                                                         \
         switch (n_tokens - t) {                                                               \
         case 1:                                                                               \
-            pass(1, nsb, group, xt, act_stride, yt, y_stride);                                \
+            pass(1, nb, group, xt, act_stride, yt, y_stride);                                 \
             break;                                                                            \
         case 2:                                                                               \
-            pass(2, nsb, group, xt, act_stride, yt, y_stride);                                \
+            pass(2, nb, group, xt, act_stride, yt, y_stride);                                 \
             break;                                                                            \
         case 3:                                                                               \
-            pass(3, nsb, group, xt, act_stride, yt, y_stride);                                \
+            pass(3, nb, group, xt, act_stride, yt, y_stride);                                 \
             break;                                                                            \
         case 4:                                                                               \
-            pass(4, nsb, group, xt, act_stride, yt, y_stride);                                \
+            pass(4, nb, group, xt, act_stride, yt, y_stride);                                 \
             break;                                                                            \
         case 5:                                                                               \
-            pass(5, nsb, group, xt, act_stride, yt, y_stride);                                \
+            pass(5, nb, group, xt, act_stride, yt, y_stride);                                 \
             break;                                                                            \
         case 6:                                                                               \
-            pass(6, nsb, group, xt, act_stride, yt, y_stride);                                \
+            pass(6, nb, group, xt, act_stride, yt, y_stride);                                 \
             break;                                                                            \
         case 7:                                                                               \
-            pass(7, nsb, group, xt, act_stride, yt, y_stride);                                \
+            pass(7, nb, group, xt, act_stride, yt, y_stride);                                 \
             break;                                                                            \
         default:                                                                              \
             break;                                                                            \
         }                                                                                     \
     }
 
-GEMM_K_DEFINE(x512_gemm_x16_q4_k, gemm_q4_k_pass)
-GEMM_K_DEFINE(x512_gemm_x16_q5_k, gemm_q5_k_pass)
-GEMM_K_DEFINE(x512_gemm_x16_q6_k, gemm_q6_k_pass)
+GEMM_DEFINE(x512_gemm_x16_q4_0, gemm_q4_0_pass, 32)
+GEMM_DEFINE(x512_gemm_x16_q8_0, gemm_q8_0_pass, 32)
+GEMM_DEFINE(x512_gemm_x16_q4_k, gemm_q4_k_pass, TM_QK_K)
+GEMM_DEFINE(x512_gemm_x16_q5_k, gemm_q5_k_pass, TM_QK_K)
+GEMM_DEFINE(x512_gemm_x16_q6_k, gemm_q6_k_pass, TM_QK_K)
 
 static void x512_gemm_fill(tm_kernels *k)
 {
