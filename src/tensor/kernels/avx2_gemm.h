@@ -1,6 +1,5 @@
-/* Packed-weight GEMM on 256-bit vectors without VNNI (the AVX2 table): Q4_0, Q4_K, Q5_K and
- * Q6_K groups of 16 rows (tensor.h's packed layout) by up to 4 tokens per pass. Q8_0 (codes up
- * to 255 would overflow vpmaddubsw's 16-bit pairs) keeps the file layout and vec_dot. A
+/* Packed-weight GEMM on 256-bit vectors without VNNI (the AVX2 table): Q4_0, Q8_0, Q4_K, Q5_K
+ * and Q6_K groups of 16 rows (tensor.h's packed layout) by up to 4 tokens per pass. A
  * 64-byte code vector holds four codes of each of 16 rows; its first 32 bytes are rows 0-7 and its
  * last 32 rows 8-15, so a pass takes one or both halves. Each half is multiplied by one 4-byte word
  * of a token's activation codes broadcast to every lane with vpmaddubsw (unsigned codes by signed
@@ -137,6 +136,59 @@ avx2_q4_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
     }
 
 AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass, 32, 2)
+
+/* ---- Q8_0 x Q8_0 ----------------------------------------------------------------------------
+ * The packed codes are q + 128 (vpdpbusd's unsigned operand). Such codes by activations up to
+ * 127 would overflow vpmaddubsw's 16-bit pairs, so the sign moves to the activation instead:
+ * |q| (unsigned) by a x sign(q), a pair at most 2 x 128 x 127 = 32512, one vpmaddwd per word
+ * widens it. Per word and token: vpsignb, vpmaddubsw, vpmaddwd, vpaddd; |q| and q once per
+ * pass. No offset to take out. */
+static inline __attribute__((always_inline)) void
+avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uint8_t *group,
+               const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
+{
+    const float *d[AVX2_GEMM_TOKENS];
+    const uint8_t *q[AVX2_GEMM_TOKENS];
+    __m256 acc[AVX2_GEMM_TOKENS][2];
+    for (int t = 0; t < n_t; t++) {
+        const uint8_t *row = act + (uint64_t)t * act_stride;
+        d[t] = (const float *)row;
+        q[t] = row + nb * 8;
+        for (int h = 0; h < n_h; h++)
+            acc[t][h] = _mm256_setzero_ps();
+    }
+    const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + b * TM_PACK_Q8_0_BLOCK, *qs = blk + TM_PACK_CODES;
+        __m256i s[AVX2_GEMM_TOKENS][2];
+        for (int t = 0; t < n_t; t++)
+            for (int h = 0; h < n_h; h++)
+                s[t][h] = _mm256_setzero_si256();
+        for (int g = 0; g < 8; g++)
+            for (int h = 0; h < n_h; h++) {
+                __m256i w = _mm256_xor_si256(
+                    _mm256_loadu_si256((const __m256i *)(qs + g * 64 + (h0 + h) * 32)), flip);
+                __m256i mag = _mm256_abs_epi8(w);
+                for (int t = 0; t < n_t; t++) {
+                    __m256i x = _mm256_sign_epi8(avx2_bcast_word(q[t] + b * 32 + 4 * g), w);
+                    s[t][h] = avx2_chain(_mm256_add_epi32(
+                        s[t][h], _mm256_madd_epi16(_mm256_maddubs_epi16(mag, x), ones)));
+                }
+            }
+        for (int h = 0; h < n_h; h++) {
+            __m256 dw = _mm256_cvtph_ps(
+                _mm_loadu_si128((const __m128i *)(blk + (h0 + h) * 8 * sizeof(uint16_t))));
+            for (int t = 0; t < n_t; t++)
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t][h]),
+                                            _mm256_mul_ps(dw, _mm256_set1_ps(d[t][b])), acc[t][h]);
+        }
+    }
+    for (int t = 0; t < n_t; t++)
+        for (int h = 0; h < n_h; h++)
+            _mm256_storeu_ps(y + t * y_stride + (h0 + h) * 8, acc[t][h]);
+}
+
+AVX2_GEMM_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass, 32, 2)
 
 /* ---- Q4_K x Q8_K ----------------------------------------------------------------------------
  * Sub-block j (32 columns) of a super-block: eight words of 4-bit codes (the low nibbles of
@@ -384,6 +436,7 @@ AVX2_GEMM_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, TM_QK_K, 1)
 static void avx2_gemm_fill(tm_kernels *k)
 {
     k->gemm_x16[TM_DTYPE_Q4_0] = avx2_gemm_x16_q4_0;
+    k->gemm_x16[TM_DTYPE_Q8_0] = avx2_gemm_x16_q8_0;
     k->gemm_x16[TM_DTYPE_Q4_K] = avx2_gemm_x16_q4_k;
     k->gemm_x16[TM_DTYPE_Q5_K] = avx2_gemm_x16_q5_k;
     k->gemm_x16[TM_DTYPE_Q6_K] = avx2_gemm_x16_q6_k;
