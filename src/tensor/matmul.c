@@ -49,50 +49,41 @@ static void pack_act_task(void *arg, int ith, int nth)
 
 static void band(int64_t n_rows, int ith, int nth, int64_t *r0, int64_t *r1);
 
-/* A decode step (a token or two) is memory-bound: each thread streams its band of groups
- * front to back and then helps the others by stealing (tm_spans), so a thread slowed by
- * anything still ends with the rest. */
-#define DECODE_TOKENS      4
-#define DECODE_CHUNK_BYTES 65536 /* of weights per take: a few microseconds of streaming */
-
-static void gemm_decode_task(void *arg, int ith, int nth)
-{
-    matmul_job *job = arg;
-    const tm_mat *w = job->w;
-    tm_gemm_x16_fn gemm = job->k->gemm_x16[w->type];
-    const uint8_t *act = job->s->act;
-    uint64_t group_bytes = w->row_bytes * TM_PACK_ROWS;
-    uint32_t chunk = (uint32_t)TM_MAX(1, DECODE_CHUNK_BYTES / group_bytes), g0, g1;
-    (void)nth;
-    while (tm_spans_next(job->s->spans, ith, chunk, &g0, &g1))
-        for (int64_t r = (int64_t)g0 * TM_PACK_ROWS; r < (int64_t)g1 * TM_PACK_ROWS;
-             r += TM_PACK_ROWS)
-            gemm(w->n_cols, (const uint8_t *)w->data + r * w->row_bytes, act, job->act_row_bytes,
-                 job->n_tokens, job->y + r, job->y_stride);
-}
+/* Packed weights: each thread takes chunks of its band of 16-row groups front to back and,
+ * when its band runs out, steals from the others' (tm_spans), so a thread slowed by anything
+ * still ends with the rest. A decode step (up to DECODE_TOKENS tokens) is memory-bound and
+ * takes about 64 KiB of weights at a time, a few microseconds of streaming. A prompt takes 4
+ * groups (64 rows) at a time, whose weights stay in L2 while every token tile passes over
+ * them; with a fixed band per thread, tile by tile, the first thread done waited for the
+ * other (pp512 fractions of the peak in docs/design.md, "Packed weights"). */
+#define DECODE_TOKENS       4
+#define DECODE_CHUNK_BYTES  65536
+#define PROMPT_CHUNK_GROUPS 4
 
 /* Tokens per tile: the batch shared evenly among the tiles it needs, in whole passes, so no
  * tile is a short remainder (300 tokens: two tiles of 152, not 256 and 44). */
 static int64_t token_tile(int64_t n_tokens)
 {
+    if (n_tokens <= 0)
+        return GEMM_TILE_STEP;
     int64_t n_tiles = (n_tokens + GEMM_TOKEN_TILE - 1) / GEMM_TOKEN_TILE;
     int64_t per = (n_tokens + n_tiles - 1) / n_tiles;
     return (per + GEMM_TILE_STEP - 1) / GEMM_TILE_STEP * GEMM_TILE_STEP;
 }
-
-/* Prompts: the same stealing, in chunks of 4 groups (64 rows) whose weights stay in L2 while
- * every token tile passes over them. */
-#define PROMPT_CHUNK_GROUPS 4
 
 static void gemm_task(void *arg, int ith, int nth)
 {
     const matmul_job *job = arg;
     const tm_mat *w = job->w;
     tm_gemm_x16_fn gemm = job->k->gemm_x16[w->type];
-    int64_t tile = token_tile(job->n_tokens);
-    uint32_t g0, g1;
+    int64_t tile = token_tile(job->n_tokens); /* one tile when decoding */
+    uint64_t group_bytes = w->row_bytes * TM_PACK_ROWS;
+    uint32_t chunk = job->n_tokens <= DECODE_TOKENS
+                         ? (uint32_t)TM_MAX(1, DECODE_CHUNK_BYTES / group_bytes)
+                         : PROMPT_CHUNK_GROUPS,
+             g0, g1;
     (void)nth;
-    while (tm_spans_next(job->s->spans, ith, PROMPT_CHUNK_GROUPS, &g0, &g1))
+    while (tm_spans_next(job->s->spans, ith, chunk, &g0, &g1))
         for (int64_t t0 = 0; t0 < job->n_tokens; t0 += tile) {
             int64_t nt = TM_MIN(tile, job->n_tokens - t0);
             const uint8_t *act = (const uint8_t *)job->s->act + t0 * job->act_row_bytes;
@@ -289,7 +280,7 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
             convert_input(pool, &job, pack_act_task, ACT_PACK, same_input);
         assert(w->n_rows / TM_PACK_ROWS <= UINT32_MAX);
         tm_spans_reset(s->spans, tm_pool_size(pool), (uint32_t)(w->n_rows / TM_PACK_ROWS));
-        tm_pool_run(pool, n_tokens <= DECODE_TOKENS ? gemm_decode_task : gemm_task, &job);
+        tm_pool_run(pool, gemm_task, &job);
         return;
     }
     bool ok = tm_dtype_row_bytes(tr->act_type, w->n_cols, &job.act_row_bytes);
