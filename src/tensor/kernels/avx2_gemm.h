@@ -39,10 +39,69 @@ static inline __m256i avx2_chain(__m256i v)
     return v;
 }
 
-/* n_h halves (rows 8 h0 .. 8 (h0 + n_h) - 1) by n_t tokens, n_h x n_t <= 4 (the registers). */
+/* A Q4_0 block's integer sums, offset included, for n_h halves (rows 8 h0 .. 8 (h0 + n_h) - 1)
+ * by n_t tokens whose block codes start at x[t]: the pairs summed in 16 bits, widened once. */
 static inline __attribute__((always_inline)) void
-avx2_q4_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uint8_t *group,
-               const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
+avx2_q4_0_sums(const int n_t, const int h0, const int n_h, const uint8_t *qs,
+               const uint8_t *const *x, const int32_t *neg_sum, __m256i s[][2])
+{
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256i s16[AVX2_GEMM_TOKENS][2];
+    for (int t = 0; t < n_t; t++)
+        for (int h = 0; h < n_h; h++)
+            s16[t][h] = _mm256_setzero_si256();
+    for (int v = 0; v < 4; v++) /* vector v: words v (low nibbles) and v + 4 (high) */
+        for (int h = 0; h < n_h; h++) {
+            __m256i p = _mm256_loadu_si256((const __m256i *)(qs + v * 64 + (h0 + h) * 32));
+            __m256i lo = _mm256_and_si256(p, low);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), low);
+            for (int t = 0; t < n_t; t++) {
+                s16[t][h] = avx2_chain(_mm256_add_epi16(
+                    s16[t][h], _mm256_maddubs_epi16(lo, avx2_bcast_word(x[t] + 4 * v))));
+                s16[t][h] = avx2_chain(_mm256_add_epi16(
+                    s16[t][h], _mm256_maddubs_epi16(hi, avx2_bcast_word(x[t] + 4 * v + 16))));
+            }
+        }
+    for (int t = 0; t < n_t; t++)
+        for (int h = 0; h < n_h; h++)
+            s[t][h] = _mm256_add_epi32(_mm256_madd_epi16(s16[t][h], ones),
+                                       _mm256_set1_epi32(neg_sum[t] * 8));
+}
+
+/* ---- Q8_0 x Q8_0 ----------------------------------------------------------------------------
+ * The packed codes are q + 128 (vpdpbusd's unsigned operand). Such codes by activations up to
+ * 127 would overflow vpmaddubsw's 16-bit pairs, so the sign moves to the activation instead:
+ * |q| (unsigned) by a x sign(q), a pair at most 2 x 128 x 127 = 32512, one vpmaddwd per word
+ * widens it. Per word and token: vpsignb, vpmaddubsw, vpmaddwd, vpaddd; |q| and q once per
+ * pass. No offset to take out. */
+static inline __attribute__((always_inline)) void avx2_q8_0_sums(const int n_t, const int h0,
+                                                                 const int n_h, const uint8_t *qs,
+                                                                 const uint8_t *const *x,
+                                                                 __m256i s[][2])
+{
+    const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+    for (int t = 0; t < n_t; t++)
+        for (int h = 0; h < n_h; h++)
+            s[t][h] = _mm256_setzero_si256();
+    for (int g = 0; g < 8; g++)
+        for (int h = 0; h < n_h; h++) {
+            __m256i w = _mm256_xor_si256(
+                _mm256_loadu_si256((const __m256i *)(qs + g * 64 + (h0 + h) * 32)), flip);
+            __m256i mag = _mm256_abs_epi8(w);
+            for (int t = 0; t < n_t; t++) {
+                __m256i xs = _mm256_sign_epi8(avx2_bcast_word(x[t] + 4 * g), w);
+                s[t][h] = avx2_chain(_mm256_add_epi32(
+                    s[t][h], _mm256_madd_epi16(_mm256_maddubs_epi16(mag, xs), ones)));
+            }
+        }
+}
+
+/* Q4_0 (eight = 0) or Q8_0 (eight = 1) by the packed Q8_0 activations: per block, the integer
+ * sums above, then one conversion and one multiply-add per token and half apply both scales. */
+static inline __attribute__((always_inline)) void
+avx2_x0_pass(const int n_t, const int eight, const int h0, const int n_h, int64_t nb,
+             const uint8_t *group, const uint8_t *act, uint64_t act_stride, float *y,
+             int64_t y_stride)
 {
     const float *d[AVX2_GEMM_TOKENS];
     const int32_t *neg_sum[AVX2_GEMM_TOKENS];
@@ -56,40 +115,45 @@ avx2_q4_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
         for (int h = 0; h < n_h; h++)
             acc[t][h] = _mm256_setzero_ps();
     }
-    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const int64_t block_bytes = eight ? TM_PACK_Q8_0_BLOCK : TM_PACK_Q4_0_BLOCK;
     for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = group + b * TM_PACK_Q4_0_BLOCK, *qs = blk + TM_PACK_CODES;
-        __m256i s16[AVX2_GEMM_TOKENS][2];
-        for (int t = 0; t < n_t; t++)
-            for (int h = 0; h < n_h; h++)
-                s16[t][h] = _mm256_setzero_si256();
-        for (int v = 0; v < 4; v++) /* vector v: words v (low nibbles) and v + 4 (high) */
-            for (int h = 0; h < n_h; h++) {
-                __m256i p = _mm256_loadu_si256((const __m256i *)(qs + v * 64 + (h0 + h) * 32));
-                __m256i lo = _mm256_and_si256(p, low);
-                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), low);
-                for (int t = 0; t < n_t; t++) {
-                    const uint8_t *x = q[t] + b * 32;
-                    s16[t][h] = avx2_chain(_mm256_add_epi16(
-                        s16[t][h], _mm256_maddubs_epi16(lo, avx2_bcast_word(x + 4 * v))));
-                    s16[t][h] = avx2_chain(_mm256_add_epi16(
-                        s16[t][h], _mm256_maddubs_epi16(hi, avx2_bcast_word(x + 4 * v + 16))));
-                }
-            }
+        const uint8_t *blk = group + b * block_bytes, *qs = blk + TM_PACK_CODES;
+        const uint8_t *x[AVX2_GEMM_TOKENS];
+        int32_t ns[AVX2_GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++) {
+            x[t] = q[t] + b * 32;
+            ns[t] = neg_sum[t][b];
+        }
+        __m256i s[AVX2_GEMM_TOKENS][2];
+        if (eight)
+            avx2_q8_0_sums(n_t, h0, n_h, qs, x, s);
+        else
+            avx2_q4_0_sums(n_t, h0, n_h, qs, x, ns, s);
         for (int h = 0; h < n_h; h++) {
             __m256 dw = _mm256_cvtph_ps(
                 _mm_loadu_si128((const __m128i *)(blk + (h0 + h) * 8 * sizeof(uint16_t))));
-            for (int t = 0; t < n_t; t++) {
-                __m256i s = _mm256_add_epi32(_mm256_madd_epi16(s16[t][h], ones),
-                                             _mm256_set1_epi32(neg_sum[t][b] * 8));
-                __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(d[t][b]));
-                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc[t][h]);
-            }
+            for (int t = 0; t < n_t; t++)
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t][h]),
+                                            _mm256_mul_ps(dw, _mm256_set1_ps(d[t][b])), acc[t][h]);
         }
     }
     for (int t = 0; t < n_t; t++)
         for (int h = 0; h < n_h; h++)
             _mm256_storeu_ps(y + t * y_stride + (h0 + h) * 8, acc[t][h]);
+}
+
+static inline __attribute__((always_inline)) void
+avx2_q4_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uint8_t *group,
+               const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
+{
+    avx2_x0_pass(n_t, 0, h0, n_h, nb, group, act, act_stride, y, y_stride);
+}
+
+static inline __attribute__((always_inline)) void
+avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uint8_t *group,
+               const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
+{
+    avx2_x0_pass(n_t, 1, h0, n_h, nb, group, act, act_stride, y, y_stride);
 }
 
 /* One driver for every type: decoding (up to both_max tokens: 2 for Q4_0, 1 for the K-quants,
@@ -136,58 +200,6 @@ avx2_q4_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
     }
 
 AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass, 32, 2)
-
-/* ---- Q8_0 x Q8_0 ----------------------------------------------------------------------------
- * The packed codes are q + 128 (vpdpbusd's unsigned operand). Such codes by activations up to
- * 127 would overflow vpmaddubsw's 16-bit pairs, so the sign moves to the activation instead:
- * |q| (unsigned) by a x sign(q), a pair at most 2 x 128 x 127 = 32512, one vpmaddwd per word
- * widens it. Per word and token: vpsignb, vpmaddubsw, vpmaddwd, vpaddd; |q| and q once per
- * pass. No offset to take out. */
-static inline __attribute__((always_inline)) void
-avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uint8_t *group,
-               const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
-{
-    const float *d[AVX2_GEMM_TOKENS];
-    const uint8_t *q[AVX2_GEMM_TOKENS];
-    __m256 acc[AVX2_GEMM_TOKENS][2];
-    for (int t = 0; t < n_t; t++) {
-        const uint8_t *row = act + (uint64_t)t * act_stride;
-        d[t] = (const float *)row;
-        q[t] = row + nb * 8;
-        for (int h = 0; h < n_h; h++)
-            acc[t][h] = _mm256_setzero_ps();
-    }
-    const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
-    for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = group + b * TM_PACK_Q8_0_BLOCK, *qs = blk + TM_PACK_CODES;
-        __m256i s[AVX2_GEMM_TOKENS][2];
-        for (int t = 0; t < n_t; t++)
-            for (int h = 0; h < n_h; h++)
-                s[t][h] = _mm256_setzero_si256();
-        for (int g = 0; g < 8; g++)
-            for (int h = 0; h < n_h; h++) {
-                __m256i w = _mm256_xor_si256(
-                    _mm256_loadu_si256((const __m256i *)(qs + g * 64 + (h0 + h) * 32)), flip);
-                __m256i mag = _mm256_abs_epi8(w);
-                for (int t = 0; t < n_t; t++) {
-                    __m256i x = _mm256_sign_epi8(avx2_bcast_word(q[t] + b * 32 + 4 * g), w);
-                    s[t][h] = avx2_chain(_mm256_add_epi32(
-                        s[t][h], _mm256_madd_epi16(_mm256_maddubs_epi16(mag, x), ones)));
-                }
-            }
-        for (int h = 0; h < n_h; h++) {
-            __m256 dw = _mm256_cvtph_ps(
-                _mm_loadu_si128((const __m128i *)(blk + (h0 + h) * 8 * sizeof(uint16_t))));
-            for (int t = 0; t < n_t; t++)
-                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t][h]),
-                                            _mm256_mul_ps(dw, _mm256_set1_ps(d[t][b])), acc[t][h]);
-        }
-    }
-    for (int t = 0; t < n_t; t++)
-        for (int h = 0; h < n_h; h++)
-            _mm256_storeu_ps(y + t * y_stride + (h0 + h) * 8, acc[t][h]);
-}
-
 AVX2_GEMM_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass, 32, 2)
 
 /* ---- Q4_K x Q8_K ----------------------------------------------------------------------------

@@ -168,6 +168,14 @@ static inline __attribute__((always_inline)) __m128i extract_quarter(__m512i v, 
     }
 }
 
+/* Sub-block j's 6-bit mins of the 16 rows, each in both 16-bit halves of its lane: the
+ * vpdpwssd operand against a token's two Q8_K sums of 16. */
+static inline __attribute__((always_inline)) __m512i min_pairs(const __m512i m_tab[2], const int j)
+{
+    __m512i m32 = _mm512_cvtepu8_epi32(extract_quarter(m_tab[j >> 2], j & 3));
+    return _mm512_or_si512(m32, _mm512_slli_epi32(m32, 16));
+}
+
 /* Q4_K and Q5_K, sub-block by sub-block: the eight words of sub-block j for every token, then
  * its scale d * sc[j] for the 16 rows. The mins' share, dmin * m[j] * sum of the sub-block's
  * activation codes, is one vpdpwssd per token and sub-block against the Q8_K sums of 16
@@ -225,10 +233,8 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
 #pragma GCC unroll 8 /* the fifth bit's shift and the table lanes constants */
         for (int j = 0; j < 8; j++) {
             __m128i sc = extract_quarter(sc_tab[j >> 2], j & 3);
-            __m128i m = extract_quarter(m_tab[j >> 2], j & 3);
             __m512 dsc = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)));
-            __m512i m32 = _mm512_cvtepu8_epi32(m);
-            __m512i mpair = _mm512_or_si512(m32, _mm512_slli_epi32(m32, 16));
+            __m512i mpair = min_pairs(m_tab, j);
             /* sub-block j: low nibbles of vectors 8(j/2).. for even j, high ones for odd */
             const uint8_t *qs = sb + qs_at + (j >> 1) * 8 * 64;
             __m512i w[8];
@@ -265,8 +271,7 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
         if (n_t > 2)
 #pragma GCC unroll 8
             for (int j = 0; j < 8; j++) {
-                __m512i m32 = _mm512_cvtepu8_epi32(extract_quarter(m_tab[j >> 2], j & 3));
-                __m512i mpair = _mm512_or_si512(m32, _mm512_slli_epi32(m32, 16));
+                __m512i mpair = min_pairs(m_tab, j);
                 for (int t = 0; t < n_t; t++)
                     mins[t] = _mm512_dpwssd_epi32(mins[t], mpair, bcast_word(xb[t] + 260 + j * 4));
             }
