@@ -308,6 +308,7 @@ static inline uint64_t tm_hash_bytes(const void *data, size_t n)
 bool tm_parse_i64(const char *s, int64_t *out);
 bool tm_parse_f64(const char *s, double *out);
 bool tm_parse_u64(const char *s, uint64_t *out);
+int tm_hex_digit(char c); /* the value of a hexadecimal digit, or -1 */
 
 /* ---- environment (env.c) ---------------------------------------------------------------- */
 

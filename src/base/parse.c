@@ -43,3 +43,14 @@ bool tm_parse_f64(const char *s, double *out)
     *out = v;
     return true;
 }
+
+int tm_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -120,18 +120,6 @@ static int32_t control_named(const tm_vocab *v, const char *const *names, size_t
     return -1;
 }
 
-/* The value of a hexadecimal digit, or -1. */
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 tm_status tm_vocab_finish(tm_vocab *v, tm_err *err)
 {
     for (int i = 0; i < 256; i++)
@@ -145,7 +133,7 @@ tm_status tm_vocab_finish(tm_vocab *v, tm_err *err)
             v->index[s] = (uint32_t)id + 1;
         if (v->types[id] == TM_TOKEN_BYTE && len == 6 && memcmp(t, "<0x", 3) == 0 && t[5] == '>') {
             /* two hex digits exactly: strtol would also take a sign or a space ("<0x-2>") */
-            int hi = hex_digit(t[3]), lo = hex_digit(t[4]);
+            int hi = tm_hex_digit(t[3]), lo = tm_hex_digit(t[4]);
             if (hi >= 0 && lo >= 0 && v->byte_id[hi * 16 + lo] < 0)
                 v->byte_id[hi * 16 + lo] = id;
         }

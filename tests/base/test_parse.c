@@ -24,9 +24,18 @@ static void test_floats(void)
     TM_CHECK(!tm_parse_f64("0.5.", &d));
 }
 
+static void test_hex_digits(void)
+{
+    TM_CHECK(tm_hex_digit('0') == 0 && tm_hex_digit('9') == 9);
+    TM_CHECK(tm_hex_digit('a') == 10 && tm_hex_digit('F') == 15);
+    TM_CHECK(tm_hex_digit('g') == -1 && tm_hex_digit('-') == -1 && tm_hex_digit(' ') == -1);
+    TM_CHECK(tm_hex_digit('\0') == -1 && tm_hex_digit((char)0xC0) == -1);
+}
+
 int main(void)
 {
     TM_RUN(test_integers_must_be_whole_strings);
     TM_RUN(test_floats);
+    TM_RUN(test_hex_digits);
     return tm_test_result();
 }
