@@ -403,9 +403,10 @@ typedef struct tm_kernels {
     tm_attn_kv_tiles_fn attn_kv_tiles;         /* prompt attention on tiles; NULL: none */
     tm_attn_tile_fn attn_tile;
     /* Multiply-adds per second of the instruction the table's prompt products are made of
-     * (AMX: BF16 tile multiplies; AVX-512: vpdpbusd), run back to back on the calling thread
-     * for about 20 ms with operands in registers: the compute limit of prompt processing.
-     * NULL: no such figure (the reference, AVX2, Arm tables). */
+     * (AMX: BF16 tile multiplies; AVX-512: vpdpbusd; AVX2: vpmaddubsw; dotprod: SDOT; i8mm:
+     * SMMLA), run back to back on the calling thread for about 20 ms with operands in
+     * registers: the compute limit of prompt processing. NULL: no such figure (the reference
+     * and NEON tables, whose products are several instructions each). */
     double (*mac_peak)(void);
     tm_read_sum_fn read_sum; /* memory read with the table's widest loads */
 } tm_kernels;

@@ -24,7 +24,7 @@ for t in d["tests"]:
     s = t["tps"]
     assert 0 < s["min"] <= s["median"] <= s["max"], s
 # the prompt's limit: the kernels' multiply-add peak over a token's multiply-adds, where the
-# table has a peak figure (AVX-512, AMX), else null
+# table has a peak figure (all but ref and NEON), else null
 if d["mac_peak_gmacs"] is None:
     assert pp["limit_tps"] is None and pp["fraction_of_limit"] is None
 else:

@@ -873,6 +873,13 @@ static void check_table(const char *name)
         TM_CHECK(k.read_sum(buf, 65536) == (uint64_t)0 - 8192);
         tm_free(buf);
     }
+    /* the prompt limit's multiply-add peak: every table with packed GEMMs has one (their
+     * products are single SIMD instructions), a finite rate */
+    if (k.gemm_x16[TM_DTYPE_Q4_0]) {
+        TM_CHECK_MSG(k.mac_peak != NULL, "%s has packed GEMMs but no mac_peak", name);
+        double peak = k.mac_peak ? k.mac_peak() : 0;
+        TM_CHECK_MSG(peak > 1e6 && peak < 1e14, "%s mac_peak %g", name, peak); /* QEMU: slow */
+    }
     int n_attn = check_attention(name, &k, &ref, &rng) +
                  check_attention_by_dim(name, &k, &ref, &rng) + check_glu(name, &k, &ref, &rng) +
                  check_attn_tiles(name, &k, &rng);
