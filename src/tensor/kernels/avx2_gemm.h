@@ -294,6 +294,75 @@ avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, cons
     }
 }
 
+/* Decoding (one token, both halves): sub-blocks j and j + 1 (j even) at once. Each code vector
+ * is loaded once for both (j's codes are its low nibbles, j + 1's its high ones) where
+ * avx2_qk_sub_block loads it once per sub-block, and each activation word once for both
+ * halves. (With the halves in an outer loop, GCC hoisted Q5_K's 64 broadcasts out of it into
+ * stack slots, one store and one load each.) scd_j, scd_j1: the two sub-blocks' scales as
+ * 16-bit pairs, per half (avx2_scale_pairs). */
+static inline __attribute__((always_inline)) void
+avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const __m256i scd_j[2],
+                    const __m256i scd_j1[2], const uint8_t *xb, __m256i sum[2])
+{
+    const __m256i low = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
+    const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
+    __m256i s0[2], s1[2];
+    for (int h = 0; h < 2; h++) {
+        s0[h] = _mm256_setzero_si256();
+        s1[h] = _mm256_setzero_si256();
+    }
+    for (int g = 0; g < 8; g++) {
+        __m256i x0 = avx2_bcast_word(xb + 4 + j * 32 + 4 * g),
+                x1 = avx2_bcast_word(xb + 4 + (j + 1) * 32 + 4 * g);
+        for (int h = 0; h < 2; h++) {
+            __m256i p = _mm256_loadu_si256((const __m256i *)(qs + g * 64 + h * 32));
+            __m256i w0 = _mm256_and_si256(p, low),
+                    w1 = _mm256_and_si256(_mm256_srli_epi16(p, 4), low);
+            if (five) {
+                __m256i q =
+                    _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_Q5_K_QH + g * 64 + h * 32));
+                /* bit j of each byte to bit 4 for j, bit j + 1 for j + 1 */
+                __m256i q0 = j < 4 ? _mm256_slli_epi16(q, 4 - j) : _mm256_srli_epi16(q, j - 4);
+                __m256i q1 = j + 1 < 4 ? _mm256_slli_epi16(q, 3 - j) : _mm256_srli_epi16(q, j - 3);
+                w0 = _mm256_or_si256(w0, _mm256_and_si256(q0, bit4));
+                w1 = _mm256_or_si256(w1, _mm256_and_si256(q1, bit4));
+            }
+            s0[h] = avx2_chain(_mm256_add_epi16(s0[h], _mm256_maddubs_epi16(w0, x0)));
+            s1[h] = avx2_chain(_mm256_add_epi16(s1[h], _mm256_maddubs_epi16(w1, x1)));
+        }
+        if (five && g == 3) /* the first four words' sums, before they overflow */
+            for (int h = 0; h < 2; h++) {
+                sum[h] =
+                    _mm256_add_epi32(sum[h], _mm256_add_epi32(_mm256_madd_epi16(s0[h], scd_j[h]),
+                                                              _mm256_madd_epi16(s1[h], scd_j1[h])));
+                s0[h] = _mm256_setzero_si256();
+                s1[h] = _mm256_setzero_si256();
+            }
+    }
+    for (int h = 0; h < 2; h++)
+        sum[h] = _mm256_add_epi32(sum[h], _mm256_add_epi32(_mm256_madd_epi16(s0[h], scd_j[h]),
+                                                           _mm256_madd_epi16(s1[h], scd_j1[h])));
+}
+
+/* The 16 rows' bytes tab[0..15] as 16-bit pairs (tab[r], tab[r]) for rows 0-7 (out[0]) and
+ * 8-15 (out[1]): vpmaddwd's operand that scales and widens a half's 16-bit sums. */
+static inline void avx2_scale_pairs(const uint8_t *tab, __m256i out[2])
+{
+    __m256i w = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)tab));
+    w = _mm256_permute4x64_epi64(w, 0xD8); /* rows 0-3, 8-11 | 4-7, 12-15 */
+    out[0] = _mm256_unpacklo_epi16(w, w);
+    out[1] = _mm256_unpackhi_epi16(w, w);
+}
+
+/* The Q8_K sums of 32 (sub-blocks 0-7) of a token's super-block as 16-bit pairs: pairs[k] holds
+ * sub-blocks 2k and 2k + 1, the operand of one vpmaddwd against two sub-blocks' mins. */
+static inline void avx2_q8_k_sums32(const uint8_t *xb, int32_t pairs[4])
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)(xb + 260)),
+            b = _mm_loadu_si128((const __m128i *)(xb + 276));
+    _mm_storeu_si128((__m128i *)pairs, _mm_hadd_epi16(a, b)); /* at most 4096 each */
+}
+
 /* Q4_K, and Q5_K (five): each code's fifth bit, bit j of the qh vector beside its nibble's,
  * moved to bit 4. Codes then reach 31, a vpmaddubsw pair 7936, and four words, not eight, add
  * up in 16 bits (at most 31744): a sub-block's sum is widened in two halves. */
@@ -325,7 +394,21 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
             }
         /* Q5_K's shifts of the fifth bit must be constants: its loop is unrolled. Q4_K's is
          * not: unrolled, one core's Q4_K prompt pass fell from 80-86 to 66-69 GMAC/s. */
-        if (five) {
+        if (n_t == 1 && n_h == 2) { /* decoding */
+            __m256i scd[8][2], s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int j = 0; j < 8; j++)
+                avx2_scale_pairs(sc[j], scd[j]);
+            if (five) {
+#pragma GCC unroll 4
+                for (int j = 0; j < 8; j += 2)
+                    avx2_qk_decode_pair(j, 1, sb, scd[j], scd[j + 1], xb[0], s);
+            } else {
+                for (int j = 0; j < 8; j += 2)
+                    avx2_qk_decode_pair(j, 0, sb, scd[j], scd[j + 1], xb[0], s);
+            }
+            sum[0][0] = s[0];
+            sum[0][1] = s[1];
+        } else if (five) {
 #pragma GCC unroll 8
             for (int j = 0; j < 8; j++)
                 avx2_qk_sub_block(j, n_t, 1, h0, n_h, sb, (const uint8_t(*)[16])sc, xb, sum);
@@ -333,18 +416,17 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
             for (int j = 0; j < 8; j++)
                 avx2_qk_sub_block(j, n_t, 0, h0, n_h, sb, (const uint8_t(*)[16])sc, xb, sum);
         }
+        int32_t bpairs[AVX2_GEMM_TOKENS][4];
+        for (int t = 0; t < n_t; t++)
+            avx2_q8_k_sums32(xb[t], bpairs[t]);
         for (int h = 0; h < n_h; h++) {
             const int r0 = (h0 + h) * 8;
             for (int jp = 0; jp < 8; jp += 2) { /* the mins of sub-blocks jp and jp + 1 */
                 __m256i mp = avx2_pairs(mn[jp] + r0, mn[jp + 1] + r0);
-                for (int t = 0; t < n_t; t++) {
-                    int16_t bs[4];
-                    memcpy(bs, xb[t] + 260 + 2 * jp * sizeof(int16_t), sizeof bs);
-                    int32_t pair = (int32_t)(uint16_t)(int16_t)(bs[0] + bs[1]) |
-                                   (int32_t)((uint32_t)(uint16_t)(int16_t)(bs[2] + bs[3]) << 16);
-                    mins[t][h] = _mm256_add_epi32(mins[t][h],
-                                                  _mm256_madd_epi16(mp, _mm256_set1_epi32(pair)));
-                }
+                for (int t = 0; t < n_t; t++)
+                    mins[t][h] = _mm256_add_epi32(
+                        mins[t][h], _mm256_madd_epi16(mp, _mm256_broadcastd_epi32(_mm_loadu_si32(
+                                                              &bpairs[t][jp >> 1]))));
             }
             __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sb + r0 * 2)));
             __m256 dmin =
