@@ -17,6 +17,7 @@
 #include "isa.h"
 
 #include <immintrin.h>
+#include <stddef.h>
 #include <string.h>
 
 #define AVX2_GEMM_TOKENS 4 /* the 16 ymm registers: 4 tokens x (sum + accumulator) + operands */
@@ -280,7 +281,9 @@ avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, cons
             }
             for (int t = 0; t < n_t; t++)
                 s16[t] = avx2_chain(_mm256_add_epi16(
-                    s16[t], _mm256_maddubs_epi16(w, avx2_bcast_word(xb[t] + 4 + j * 32 + 4 * g))));
+                    s16[t],
+                    _mm256_maddubs_epi16(
+                        w, avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, qs) + j * 32 + 4 * g))));
             if (five && g == 3) /* the first four words' sums, before they overflow */
                 for (int t = 0; t < n_t; t++) {
                     sum[t][h] =
@@ -312,8 +315,8 @@ avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const __m256
         s1[h] = _mm256_setzero_si256();
     }
     for (int g = 0; g < 8; g++) {
-        __m256i x0 = avx2_bcast_word(xb + 4 + j * 32 + 4 * g),
-                x1 = avx2_bcast_word(xb + 4 + (j + 1) * 32 + 4 * g);
+        __m256i x0 = avx2_bcast_word(xb + offsetof(tm_block_q8_k, qs) + j * 32 + 4 * g),
+                x1 = avx2_bcast_word(xb + offsetof(tm_block_q8_k, qs) + (j + 1) * 32 + 4 * g);
         for (int h = 0; h < 2; h++) {
             __m256i p = _mm256_loadu_si256((const __m256i *)(qs + g * 64 + h * 32));
             __m256i w0 = _mm256_and_si256(p, low),
@@ -358,8 +361,9 @@ static inline void avx2_scale_pairs(const uint8_t *tab, __m256i out[2])
  * sub-blocks 2k and 2k + 1, the operand of one vpmaddwd against two sub-blocks' mins. */
 static inline void avx2_q8_k_sums32(const uint8_t *xb, int32_t pairs[4])
 {
-    __m128i a = _mm_loadu_si128((const __m128i *)(xb + 260)),
-            b = _mm_loadu_si128((const __m128i *)(xb + 276));
+    const uint8_t *bsums = xb + offsetof(tm_block_q8_k, bsums);
+    __m128i a = _mm_loadu_si128((const __m128i *)bsums),
+            b = _mm_loadu_si128((const __m128i *)(bsums + 16));
     _mm_storeu_si128((__m128i *)pairs, _mm_hadd_epi16(a, b)); /* at most 4096 each */
 }
 
@@ -499,7 +503,7 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
                     w[k] = _mm256_or_si256(nib, _mm256_and_si256(hi, pair));
                 }
                 for (int t = 0; t < n_t; t++) {
-                    const uint8_t *x = xb[t] + 4 + g * 16;
+                    const uint8_t *x = xb[t] + offsetof(tm_block_q8_k, qs) + g * 16;
                     __m256i s01 =
                         _mm256_add_epi16(_mm256_maddubs_epi16(w[0], avx2_bcast_word(x)),
                                          _mm256_maddubs_epi16(w[1], avx2_bcast_word(x + 4)));
@@ -513,7 +517,9 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
                         sum[t] = _mm256_sub_epi32(
                             avx2_chain(sum[t]),
                             _mm256_slli_epi32(
-                                _mm256_madd_epi16(sp, avx2_bcast_word(xb[t] + 260 + (g - 1) * 2)),
+                                _mm256_madd_epi16(
+                                    sp, avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, bsums) +
+                                                        (g - 1) * 2)),
                                 5));
                 }
             }
