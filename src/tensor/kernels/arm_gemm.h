@@ -403,6 +403,34 @@ static void arm_gemm_x16_q6_k(int64_t n_cols, const void *group, const void *act
     GEMM_TOKEN_LOOP(gemm_q6_k_pass, n_cols / TM_QK_K, group);
 }
 
+/* A table's multiply-add peak (tm_kernels.mac_peak) on `op` (vdotq_s32 for dotprod.c, 16
+ * multiply-adds; vmmlaq_s32 for i8mm.c, 32), defined in the file compiled for its extension:
+ * twelve independent accumulators back to back for about 20 ms. The operands start behind an
+ * empty asm, so the compiler cannot fold the loop away. */
+#define ARM_MAC_PEAK_DEFINE(name, op, macs)                                           \
+    static double name(void)                                                          \
+    {                                                                                 \
+        int8x16_t a = vdupq_n_s8(1), b = vdupq_n_s8(1);                               \
+        __asm__("" : "+w"(a), "+w"(b));                                               \
+        int32x4_t v[12];                                                              \
+        for (int i = 0; i < 12; i++)                                                  \
+            v[i] = vdupq_n_s32(i);                                                    \
+        int64_t n = 0, t0 = tm_time_us(), dt = 0;                                     \
+        do {                                                                          \
+            for (int r = 0; r < 256; r++)                                             \
+                for (int i = 0; i < 12; i++)                                          \
+                    v[i] = op(v[i], a, b);                                            \
+            n += 256 * 12;                                                            \
+            dt = tm_time_us() - t0;                                                   \
+        } while (dt < 20000);                                                         \
+        int32x4_t sum = v[0];                                                         \
+        for (int i = 1; i < 12; i++)                                                  \
+            sum = vaddq_s32(sum, v[i]);                                               \
+        volatile int32_t sink = vaddvq_s32(sum); /* the loop is not optimised away */ \
+        (void)sink;                                                                   \
+        return (double)n * (macs) / ((double)dt * 1e-6);                              \
+    }
+
 static void arm_gemm_fill(tm_kernels *k)
 {
     k->gemm_x16[TM_DTYPE_Q4_0] = arm_gemm_x16_q4_0;

@@ -257,13 +257,21 @@ static inline __m256i avx2_pairs(const uint8_t *a, const uint8_t *b)
     return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x, y));
 }
 
+/* Q5_K: each code's fifth bit, bit j of its qh byte, moved to bit 4 (j a constant: the
+ * callers' loops over sub-blocks are unrolled or their j known) */
+static inline __attribute__((always_inline)) __m256i avx2_q5_k_bit4(__m256i qh, const int j)
+{
+    __m256i q = j < 4 ? _mm256_slli_epi16(qh, 4 - j) : _mm256_srli_epi16(qh, j - 4);
+    return _mm256_and_si256(q, _mm256_set1_epi8(0x10));
+}
+
 /* Sub-block j of a super-block at sb into sum (avx2_qk_affine_pass). */
 static inline __attribute__((always_inline)) void
 avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, const int n_h,
                   const uint8_t *sb, const uint8_t sc[8][16], const uint8_t *const *xb,
                   __m256i sum[][2])
 {
-    const __m256i low = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
+    const __m256i low = _mm256_set1_epi8(0x0F);
     const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
     for (int h = 0; h < n_h; h++) {
         const uint8_t *r = sc[j] + (h0 + h) * 8;
@@ -276,8 +284,7 @@ avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, cons
             if (five) {
                 __m256i q = _mm256_loadu_si256(
                     (const __m256i *)(sb + TM_PACK_Q5_K_QH + g * 64 + (h0 + h) * 32));
-                q = j < 4 ? _mm256_slli_epi16(q, 4 - j) : _mm256_srli_epi16(q, j - 4);
-                w = _mm256_or_si256(w, _mm256_and_si256(q, bit4));
+                w = _mm256_or_si256(w, avx2_q5_k_bit4(q, j));
             }
             for (int t = 0; t < n_t; t++)
                 s16[t] = avx2_chain(_mm256_add_epi16(
@@ -307,7 +314,7 @@ static inline __attribute__((always_inline)) void
 avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const __m256i scd_j[2],
                     const __m256i scd_j1[2], const uint8_t *xb, __m256i sum[2])
 {
-    const __m256i low = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
+    const __m256i low = _mm256_set1_epi8(0x0F);
     const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
     __m256i s0[2], s1[2];
     for (int h = 0; h < 2; h++) {
@@ -324,11 +331,8 @@ avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const __m256
             if (five) {
                 __m256i q =
                     _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_Q5_K_QH + g * 64 + h * 32));
-                /* bit j of each byte to bit 4 for j, bit j + 1 for j + 1 */
-                __m256i q0 = j < 4 ? _mm256_slli_epi16(q, 4 - j) : _mm256_srli_epi16(q, j - 4);
-                __m256i q1 = j + 1 < 4 ? _mm256_slli_epi16(q, 3 - j) : _mm256_srli_epi16(q, j - 3);
-                w0 = _mm256_or_si256(w0, _mm256_and_si256(q0, bit4));
-                w1 = _mm256_or_si256(w1, _mm256_and_si256(q1, bit4));
+                w0 = _mm256_or_si256(w0, avx2_q5_k_bit4(q, j));
+                w1 = _mm256_or_si256(w1, avx2_q5_k_bit4(q, j + 1));
             }
             s0[h] = avx2_chain(_mm256_add_epi16(s0[h], _mm256_maddubs_epi16(w0, x0)));
             s1[h] = avx2_chain(_mm256_add_epi16(s1[h], _mm256_maddubs_epi16(w1, x1)));

@@ -16,31 +16,9 @@ static inline int32x4_t dot_s8(int32x4_t acc, int8x16_t a, int8x16_t b)
 
 /* The dotprod table's slots from this file's copies of its kernels, then the SMMLA GEMMs
  * over the SDOT ones. */
-/* SMMLA on twelve independent accumulators: 32 multiply-adds each (a 2 x 8 by 8 x 2 byte
- * product), the instruction arm_mmla.h's prompt GEMMs are made of. The operands start behind
- * an empty asm, so the compiler cannot fold the loop away. */
-static double i8mm_mac_peak(void)
-{
-    int8x16_t a = vdupq_n_s8(1), b = vdupq_n_s8(1);
-    __asm__("" : "+w"(a), "+w"(b));
-    int32x4_t v[12];
-    for (int i = 0; i < 12; i++)
-        v[i] = vdupq_n_s32(i);
-    int64_t n = 0, t0 = tm_time_us(), dt = 0;
-    do {
-        for (int r = 0; r < 256; r++)
-            for (int i = 0; i < 12; i++)
-                v[i] = vmmlaq_s32(v[i], a, b);
-        n += 256 * 12;
-        dt = tm_time_us() - t0;
-    } while (dt < 20000);
-    int32x4_t sum = v[0];
-    for (int i = 1; i < 12; i++)
-        sum = vaddq_s32(sum, v[i]);
-    volatile int32_t sink = vaddvq_s32(sum); /* the loop is not optimised away */
-    (void)sink;
-    return (double)n * 32 / ((double)dt * 1e-6);
-}
+/* the peak of SMMLA (a 2 x 8 by 8 x 2 byte product), the instruction arm_mmla.h's prompt
+ * GEMMs are made of */
+ARM_MAC_PEAK_DEFINE(i8mm_mac_peak, vmmlaq_s32, 32)
 
 void tm_kernels_init_i8mm(tm_kernels *k)
 {
