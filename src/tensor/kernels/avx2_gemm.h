@@ -39,9 +39,15 @@ static inline __m256i avx2_bcast_word(const uint8_t *p)
  * on Zen 4 and prefetch only Q5_K and Q6_K.) */
 #define AVX2_PREFETCH_BYTES 2048
 
+/* The block (or super-block) of `bytes` at p is about to be read: ask for the one that far
+ * ahead. K-quant super-blocks (2304-3360 bytes) are asked for two ahead instead, so that no
+ * part of one arrives only as it is read (at 2 KiB, most of a Q6_K super-block was asked for
+ * when its decoding began). Two threads, a 65536 x 2048 Q6_K matrix, eight alternating runs:
+ * 30 GMAC/s (median) at 2 KiB, 35 one super-block ahead, 36 two, 35 three; the Q6_K file's tg64
+ * 28.9 -> 32.7 t/s. Q4_K showed no difference beyond the noise. */
 static inline void avx2_prefetch(const uint8_t *p, int64_t bytes)
 {
-    tm_prefetch_l2(p + AVX2_PREFETCH_BYTES, (size_t)bytes);
+    tm_prefetch_l2(p + (bytes >= 1024 ? 2 * bytes : AVX2_PREFETCH_BYTES), (size_t)bytes);
 }
 
 /* v as it is: integer sums are associative, and GCC, given a block's 32 products for 4 tokens,
@@ -461,6 +467,77 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
  * each lane. The codes' offset of 32 comes out of the same 32-bit sum: 32 x the scales
  * against the Q8_K sums of 16, one vpmaddwd per token and pair of groups. Per super-block
  * and token, one conversion and dx x d. The sums stay below 2^31 (at most 400 million). */
+
+/* Q6_K decoding: one token, the 8 rows of half h of a super-block at sb, into 32-bit sums.
+ * The vectors are taken as the packing pairs them: qh vector i of a 128-column half (hh) holds
+ * the bit pairs of four words, whose nibbles are the low and high ones of ql vectors i and
+ * i + 8; so each code vector is loaded once (avx2_q6_k_pass loads a qh vector once per bit
+ * pair and a ql vector once per nibble). The four words fall in groups quad + 2m (m < 4,
+ * quad = i / 4) of the half, whose 16-bit sums take two words each before one vpmaddwd
+ * against the group's scale widens them. The groups' scales are built once per half, the
+ * codes' offset of 32 taken out of the sum at the start. In L2 it runs no faster than the
+ * prompt pass (27-28 GMAC/s, one core: the rebuilding of the codes bounds both); streaming,
+ * with the prefetch two super-blocks ahead, the Q6_K file's tg64 went 29-30 -> 31-33 t/s
+ * (medians of four and five alternating runs). */
+static inline __attribute__((always_inline)) __m256i
+avx2_q6_k_decode_half(const uint8_t *sb, const int h, const uint8_t *xb)
+{
+    const __m256i low = _mm256_set1_epi8(0x0F), pair = _mm256_set1_epi8(0x30);
+    const __m256i dup_even = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0,
+                                              1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    const __m256i dup_odd = _mm256_add_epi8(dup_even, _mm256_set1_epi8(2));
+    const uint8_t *x = xb + offsetof(tm_block_q8_k, qs);
+    /* Opaque to the compiler, which would otherwise load the 64 broadcasts once for both
+     * halves and keep them in stack slots: a store and a load more for each. */
+    __asm__("" : "+r"(x));
+    __m256i scale[16], off = _mm256_setzero_si256();
+    for (int i = 0; i < 8; i++) { /* scales[2i], scales[2i + 1] of the half's rows */
+        __m256i sp = _mm256_cvtepi8_epi16(
+            _mm_loadu_si128((const __m128i *)(sb + TM_PACK_Q6_K_SC + i * 32 + h * 16)));
+        scale[2 * i] = _mm256_shuffle_epi8(sp, dup_even);
+        scale[2 * i + 1] = _mm256_shuffle_epi8(sp, dup_odd);
+        off = _mm256_add_epi32(
+            off,
+            _mm256_madd_epi16(sp, avx2_bcast_word(xb + offsetof(tm_block_q8_k, bsums) + 4 * i)));
+    }
+    __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));
+#pragma GCC unroll 2 /* every vector's place a constant */
+    for (int hh = 0; hh < 2; hh++)
+#pragma GCC unroll 2
+        for (int quad = 0; quad < 2; quad++) {
+            __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                            _mm256_setzero_si256()};
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                const int i = 4 * quad + k;
+                __m256i q = _mm256_loadu_si256(
+                    (const __m256i *)(sb + tm_pack_q6_k_qh(8 * hh + i) + h * 32));
+                /* ql vector i + 8n: its low nibbles are word i + 8n (bit pair n of q), its
+                 * high ones word i + 16 + 8n (bit pair n + 2) */
+                for (int n = 0; n < 2; n++) {
+                    __m256i p = _mm256_loadu_si256(
+                        (const __m256i *)(sb + tm_pack_q6_k_ql(16 * hh + i + 8 * n) + h * 32));
+                    __m256i pair_lo = _mm256_slli_epi16(q, 4 - 2 * n); /* pair n at 4-5 */
+                    __m256i pair_hi = n ? _mm256_srli_epi16(q, 2) : q; /* pair n + 2 */
+                    __m256i w[2] = {
+                        _mm256_or_si256(_mm256_and_si256(p, low), _mm256_and_si256(pair_lo, pair)),
+                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p, 4), low),
+                                        _mm256_and_si256(pair_hi, pair))};
+                    for (int u = 0; u < 2; u++) {
+                        const int m = n + 2 * u; /* word i + 8m: group quad + 2m */
+                        __m256i prod = _mm256_maddubs_epi16(
+                            w[u], avx2_bcast_word(x + 128 * hh + 4 * (i + 8 * m)));
+                        s[m] = avx2_chain((k & 1) ? _mm256_add_epi16(s[m], prod) : prod);
+                        if (k & 1)
+                            sum = avx2_chain(_mm256_add_epi32(
+                                sum, _mm256_madd_epi16(s[m], scale[8 * hh + quad + 2 * m])));
+                    }
+                }
+            }
+        }
+    return sum;
+}
+
 static inline __attribute__((always_inline)) void
 avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const uint8_t *group,
                const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
@@ -481,6 +558,16 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
         const uint8_t *xb[AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
+        if (n_t == 1 && n_h == 2) { /* decoding */
+            float dx;
+            memcpy(&dx, xb[0], sizeof dx);
+            for (int h = 0; h < 2; h++) {
+                __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sb + h * 16)));
+                acc[0][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(avx2_q6_k_decode_half(sb, h, xb[0])),
+                                            _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc[0][h]);
+            }
+            continue;
+        }
         for (int h = 0; h < n_h; h++) {
             const int hr = h0 + h;
             __m256i sum[AVX2_GEMM_TOKENS];
