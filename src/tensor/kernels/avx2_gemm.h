@@ -236,23 +236,38 @@ AVX2_GEMM_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass, 32, 2)
  * (the sub-block's code sum), is four vpmaddwd per token: pairs m[j], m[j + 1] against pairs
  * of the Q8_K sums of 32. Per super-block and token: dx x (d x sum - dmin x mins). */
 
-/* The 6-bit scales (mins: m = 1) of sub-blocks j and j + 4, rows 0-15, from the packed
- * tables: table[j][r] (j < 8) for the super-block at sb. */
-static inline void avx2_q4_k_tables(const uint8_t *sb, int m, uint8_t table[8][16])
+/* A vector's two lanes to two 16-byte rows. The tables below are read back 16 bytes at a time,
+ * soon after: stored 32 bytes at a time, one core's decoding in L2 ran Q4_K 44 GMAC/s and
+ * Q5_K 27-28, stored by lanes 49-51 and 30 (likely loads of upper lanes waiting for the store
+ * to reach L1; prompts, which read them later, ran Q5_K 2-4% slower by lanes). */
+static inline void avx2_store_2x16(uint8_t *a, uint8_t *b, __m256i v)
 {
-    const __m128i low = _mm_set1_epi8(0x0F), bits45 = _mm_set1_epi8(0x30);
-    for (int jj = 0; jj < 4; jj++) {
-        __m128i lo = _mm_loadu_si128(
-            (const __m128i *)(sb + (m ? TM_PACK_KM_LO_M : TM_PACK_KM_LO_SC) + 16 * jj));
-        __m128i hb = _mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_HI + 16 * jj));
+    _mm_storeu_si128((__m128i *)a, _mm256_castsi256_si128(v));
+    _mm_storeu_si128((__m128i *)b, _mm256_extracti128_si256(v, 1));
+}
+
+/* The 6-bit scales sc[j][r] and mins mn[j][r] of sub-blocks j < 8, rows r < 16, from a
+ * super-block's packed tables at sb: 32 bytes at a time, two sub-blocks (jj, jj + 1) per
+ * vector, both kinds from the one vector of high bit pairs. */
+static inline void avx2_q4_k_tables(const uint8_t *sb, uint8_t sc[8][16], uint8_t mn[8][16])
+{
+    const __m256i low = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
+    for (int jj = 0; jj < 4; jj += 2) {
+        __m256i ls = _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_KM_LO_SC + 16 * jj));
+        __m256i lm = _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_KM_LO_M + 16 * jj));
+        __m256i hb = _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_KM_HI + 16 * jj));
         /* high bit pairs: sc[jj] at bits 0-1, sc[jj + 4] at 2-3, m[jj] at 4-5, m[jj + 4] 6-7 */
-        __m128i h0 = m ? hb : _mm_slli_epi16(hb, 4),
-                h1 = m ? _mm_srli_epi16(hb, 2) : _mm_slli_epi16(hb, 2);
-        _mm_storeu_si128((__m128i *)table[jj],
-                         _mm_or_si128(_mm_and_si128(lo, low), _mm_and_si128(h0, bits45)));
-        _mm_storeu_si128(
-            (__m128i *)table[jj + 4],
-            _mm_or_si128(_mm_and_si128(_mm_srli_epi16(lo, 4), low), _mm_and_si128(h1, bits45)));
+        avx2_store_2x16(sc[jj], sc[jj + 1],
+                        _mm256_or_si256(_mm256_and_si256(ls, low),
+                                        _mm256_and_si256(_mm256_slli_epi16(hb, 4), bits45)));
+        avx2_store_2x16(sc[jj + 4], sc[jj + 5],
+                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ls, 4), low),
+                                        _mm256_and_si256(_mm256_slli_epi16(hb, 2), bits45)));
+        avx2_store_2x16(mn[jj], mn[jj + 1],
+                        _mm256_or_si256(_mm256_and_si256(lm, low), _mm256_and_si256(hb, bits45)));
+        avx2_store_2x16(mn[jj + 4], mn[jj + 5],
+                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lm, 4), low),
+                                        _mm256_and_si256(_mm256_srli_epi16(hb, 2), bits45)));
     }
 }
 
@@ -261,6 +276,20 @@ static inline __m256i avx2_pairs(const uint8_t *a, const uint8_t *b)
 {
     __m128i x = _mm_loadl_epi64((const __m128i *)a), y = _mm_loadl_epi64((const __m128i *)b);
     return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x, y));
+}
+
+/* The 16-bit pairs (tab[r], tab[r]) for the 8 rows r of half h of a 16-row byte table:
+ * vpmaddwd's operand that scales and widens a half's 16-bit sums. One broadcast load and one
+ * byte shuffle (rows 8h..8h+3 to the low lane, 8h+4..8h+7 to the high one, zeros above). */
+static inline __m256i avx2_scale_pair(const uint8_t *tab, const int h)
+{
+    const __m256i pick =
+        h ? _mm256_setr_epi8(8, -1, 8, -1, 9, -1, 9, -1, 10, -1, 10, -1, 11, -1, 11, -1, 12, -1, 12,
+                             -1, 13, -1, 13, -1, 14, -1, 14, -1, 15, -1, 15, -1)
+          : _mm256_setr_epi8(0, -1, 0, -1, 1, -1, 1, -1, 2, -1, 2, -1, 3, -1, 3, -1, 4, -1, 4, -1,
+                             5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
+    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)tab)),
+                               pick);
 }
 
 /* Q5_K: each code's fifth bit, bit j of its qh byte, moved to bit 4 (j a constant: the
@@ -280,7 +309,6 @@ avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, cons
     const __m256i low = _mm256_set1_epi8(0x0F);
     const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
     for (int h = 0; h < n_h; h++) {
-        const uint8_t *r = sc[j] + (h0 + h) * 8;
         __m256i s16[AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             s16[t] = _mm256_setzero_si256();
@@ -299,12 +327,12 @@ avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, cons
                         w, avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, qs) + j * 32 + 4 * g))));
             if (five && g == 3) /* the first four words' sums, before they overflow */
                 for (int t = 0; t < n_t; t++) {
-                    sum[t][h] =
-                        _mm256_add_epi32(sum[t][h], _mm256_madd_epi16(s16[t], avx2_pairs(r, r)));
+                    sum[t][h] = _mm256_add_epi32(
+                        sum[t][h], _mm256_madd_epi16(s16[t], avx2_scale_pair(sc[j], h0 + h)));
                     s16[t] = _mm256_setzero_si256();
                 }
         }
-        __m256i scale = avx2_pairs(r, r);
+        __m256i scale = avx2_scale_pair(sc[j], h0 + h);
         for (int t = 0; t < n_t; t++)
             sum[t][h] = _mm256_add_epi32(sum[t][h], _mm256_madd_epi16(s16[t], scale));
     }
@@ -314,11 +342,13 @@ avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, cons
  * is loaded once for both (j's codes are its low nibbles, j + 1's its high ones) where
  * avx2_qk_sub_block loads it once per sub-block, and each activation word once for both
  * halves. (With the halves in an outer loop, GCC hoisted Q5_K's 64 broadcasts out of it into
- * stack slots, one store and one load each.) scd_j, scd_j1: the two sub-blocks' scales as
- * 16-bit pairs, per half (avx2_scale_pairs). */
+ * stack slots, one store and one load each.) Q4_K builds each scale operand from the table sc
+ * (avx2_q4_k_tables) where it is used; Q5_K, which uses each twice and whose registers are
+ * full, takes them built beforehand (scd: sub-block, half); built where used, Q5_K fell from
+ * 28 to 25 GMAC/s (one core, 128 x 4096, in L2). */
 static inline __attribute__((always_inline)) void
-avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const __m256i scd_j[2],
-                    const __m256i scd_j1[2], const uint8_t *xb, __m256i sum[2])
+avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const uint8_t sc[8][16],
+                    const __m256i scd[8][2], const uint8_t *xb, __m256i sum[2])
 {
     const __m256i low = _mm256_set1_epi8(0x0F);
     const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
@@ -345,26 +375,19 @@ avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const __m256
         }
         if (five && g == 3) /* the first four words' sums, before they overflow */
             for (int h = 0; h < 2; h++) {
-                sum[h] =
-                    _mm256_add_epi32(sum[h], _mm256_add_epi32(_mm256_madd_epi16(s0[h], scd_j[h]),
-                                                              _mm256_madd_epi16(s1[h], scd_j1[h])));
+                sum[h] = _mm256_add_epi32(
+                    sum[h], _mm256_add_epi32(_mm256_madd_epi16(s0[h], scd[j][h]),
+                                             _mm256_madd_epi16(s1[h], scd[j + 1][h])));
                 s0[h] = _mm256_setzero_si256();
                 s1[h] = _mm256_setzero_si256();
             }
     }
     for (int h = 0; h < 2; h++)
-        sum[h] = _mm256_add_epi32(sum[h], _mm256_add_epi32(_mm256_madd_epi16(s0[h], scd_j[h]),
-                                                           _mm256_madd_epi16(s1[h], scd_j1[h])));
-}
-
-/* The 16 rows' bytes tab[0..15] as 16-bit pairs (tab[r], tab[r]) for rows 0-7 (out[0]) and
- * 8-15 (out[1]): vpmaddwd's operand that scales and widens a half's 16-bit sums. */
-static inline void avx2_scale_pairs(const uint8_t *tab, __m256i out[2])
-{
-    __m256i w = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)tab));
-    w = _mm256_permute4x64_epi64(w, 0xD8); /* rows 0-3, 8-11 | 4-7, 12-15 */
-    out[0] = _mm256_unpacklo_epi16(w, w);
-    out[1] = _mm256_unpackhi_epi16(w, w);
+        sum[h] = _mm256_add_epi32(
+            sum[h],
+            _mm256_add_epi32(
+                _mm256_madd_epi16(s0[h], five ? scd[j][h] : avx2_scale_pair(sc[j], h)),
+                _mm256_madd_epi16(s1[h], five ? scd[j + 1][h] : avx2_scale_pair(sc[j + 1], h))));
 }
 
 /* The Q8_K sums of 32 (sub-blocks 0-7) of a token's super-block as 16-bit pairs: pairs[k] holds
@@ -398,8 +421,7 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
         for (int t = 0; t < n_t; t++)
             xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
         uint8_t sc[8][16], mn[8][16];
-        avx2_q4_k_tables(sb, 0, sc);
-        avx2_q4_k_tables(sb, 1, mn);
+        avx2_q4_k_tables(sb, sc, mn);
         __m256i sum[AVX2_GEMM_TOKENS][2], mins[AVX2_GEMM_TOKENS][2];
         for (int t = 0; t < n_t; t++)
             for (int h = 0; h < n_h; h++) {
@@ -409,16 +431,19 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
         /* Q5_K's shifts of the fifth bit must be constants: its loop is unrolled. Q4_K's is
          * not: unrolled, one core's Q4_K prompt pass fell from 80-86 to 66-69 GMAC/s. */
         if (n_t == 1 && n_h == 2) { /* decoding */
-            __m256i scd[8][2], s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-            for (int j = 0; j < 8; j++)
-                avx2_scale_pairs(sc[j], scd[j]);
+            __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
             if (five) {
+                __m256i scd[8][2];
+                for (int j = 0; j < 8; j++)
+                    for (int h = 0; h < 2; h++)
+                        scd[j][h] = avx2_scale_pair(sc[j], h);
 #pragma GCC unroll 4
                 for (int j = 0; j < 8; j += 2)
-                    avx2_qk_decode_pair(j, 1, sb, scd[j], scd[j + 1], xb[0], s);
+                    avx2_qk_decode_pair(j, 1, sb, (const uint8_t(*)[16])sc,
+                                        (const __m256i(*)[2])scd, xb[0], s);
             } else {
                 for (int j = 0; j < 8; j += 2)
-                    avx2_qk_decode_pair(j, 0, sb, scd[j], scd[j + 1], xb[0], s);
+                    avx2_qk_decode_pair(j, 0, sb, (const uint8_t(*)[16])sc, NULL, xb[0], s);
             }
             sum[0][0] = s[0];
             sum[0][1] = s[1];
