@@ -493,6 +493,15 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
  * against the Q8_K sums of 16, one vpmaddwd per token and pair of groups. Per super-block
  * and token, one conversion and dx x d. The sums stay below 2^31 (at most 400 million). */
 
+/* From the 16-bit scale pairs sp (scales[2i], scales[2i + 1] of each row of a half), group
+ * 2i's (odd = 0) or 2i + 1's (odd = 1) scale in both 16-bit halves of each row's lane. */
+static inline __m256i avx2_q6_k_scale(__m256i sp, const int odd)
+{
+    const __m256i dup = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0, 1,
+                                         0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    return _mm256_shuffle_epi8(sp, odd ? _mm256_add_epi8(dup, _mm256_set1_epi8(2)) : dup);
+}
+
 /* Q6_K decoding: one token, the 8 rows of half h of a super-block at sb, into 32-bit sums.
  * The vectors are taken as the packing pairs them: qh vector i of a 128-column half (hh) holds
  * the bit pairs of four words, whose nibbles are the low and high ones of ql vectors i and
@@ -508,9 +517,6 @@ static inline __attribute__((always_inline)) __m256i
 avx2_q6_k_decode_half(const uint8_t *sb, const int h, const uint8_t *xb)
 {
     const __m256i low = _mm256_set1_epi8(0x0F), pair = _mm256_set1_epi8(0x30);
-    const __m256i dup_even = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0,
-                                              1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
-    const __m256i dup_odd = _mm256_add_epi8(dup_even, _mm256_set1_epi8(2));
     const uint8_t *x = xb + offsetof(tm_block_q8_k, qs);
     /* Opaque to the compiler, which would otherwise load the 64 broadcasts once for both
      * halves and keep them in stack slots: a store and a load more for each. */
@@ -519,8 +525,8 @@ avx2_q6_k_decode_half(const uint8_t *sb, const int h, const uint8_t *xb)
     for (int i = 0; i < 8; i++) { /* scales[2i], scales[2i + 1] of the half's rows */
         __m256i sp = _mm256_cvtepi8_epi16(
             _mm_loadu_si128((const __m128i *)(sb + TM_PACK_Q6_K_SC + i * 32 + h * 16)));
-        scale[2 * i] = _mm256_shuffle_epi8(sp, dup_even);
-        scale[2 * i + 1] = _mm256_shuffle_epi8(sp, dup_odd);
+        scale[2 * i] = avx2_q6_k_scale(sp, 0);
+        scale[2 * i + 1] = avx2_q6_k_scale(sp, 1);
         off = _mm256_add_epi32(
             off,
             _mm256_madd_epi16(sp, avx2_bcast_word(xb + offsetof(tm_block_q8_k, bsums) + 4 * i)));
@@ -572,10 +578,6 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
         for (int h = 0; h < n_h; h++)
             acc[t][h] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F), pair = _mm256_set1_epi8(0x30);
-    /* each lane's first (even groups) or second (odd) 16-bit scale, in both halves */
-    const __m256i dup_even = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0,
-                                              1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
-    const __m256i dup_odd = _mm256_add_epi8(dup_even, _mm256_set1_epi8(2));
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *sb = group + b * TM_PACK_Q6_K_SB;
         if (n_h == 2)
@@ -603,7 +605,7 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
                 /* scales[2i], scales[2i + 1] of the half's rows, i = g / 2, as 16-bit pairs */
                 __m256i sp = _mm256_cvtepi8_epi16(_mm_loadu_si128(
                     (const __m128i *)(sb + TM_PACK_Q6_K_SC + (g >> 1) * 32 + hr * 16)));
-                __m256i sc = _mm256_shuffle_epi8(sp, (g & 1) ? dup_odd : dup_even);
+                __m256i sc = avx2_q6_k_scale(sp, g & 1);
                 __m256i w[4];
                 for (int k = 0; k < 4; k++) {
                     int G = 4 * g + k, hh = G >> 5, G1 = G & 31;
