@@ -239,7 +239,7 @@ AVX2_GEMM_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass, 32, 2)
 /* A vector's two lanes to two 16-byte rows. The tables below are read back 16 bytes at a time,
  * soon after: stored 32 bytes at a time, one core's decoding in L2 ran Q4_K 44 GMAC/s and
  * Q5_K 27-28, stored by lanes 49-51 and 30 (likely loads of upper lanes waiting for the store
- * to reach L1; prompts, which read them later, ran Q5_K 2-4% slower by lanes). */
+ * to reach L1; prompts, which read them later, ran Q5_K 3-5% slower by lanes). */
 static inline void avx2_store_2x16(uint8_t *a, uint8_t *b, __m256i v)
 {
     _mm_storeu_si128((__m128i *)a, _mm256_castsi256_si128(v));
