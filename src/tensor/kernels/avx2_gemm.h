@@ -39,15 +39,16 @@ static inline __m256i avx2_bcast_word(const uint8_t *p)
  * on Zen 4 and prefetch only Q5_K and Q6_K.) */
 #define AVX2_PREFETCH_BYTES 2048
 
-/* The block (or super-block) of `bytes` at p is about to be read: ask for the one that far
- * ahead. K-quant super-blocks (2304-3360 bytes) are asked for two ahead instead, so that no
- * part of one arrives only as it is read (at 2 KiB, most of a Q6_K super-block was asked for
- * when its decoding began). Two threads, a 65536 x 2048 Q6_K matrix, eight alternating runs:
- * 30 GMAC/s (median) at 2 KiB, 35 one super-block ahead, 36 two, 35 three; the Q6_K file's tg64
- * 28.9 -> 32.7 t/s. Q4_K showed no difference beyond the noise. */
+/* The block (or super-block) of `bytes` at p is about to be read: ask for the one at least
+ * 2 KiB and at least two blocks ahead, so that no part of a large block arrives only as it is
+ * read (K-quant super-blocks are 2304-3360 bytes: at a flat 2 KiB, most of a Q6_K super-block
+ * was asked for when its decoding began; Q4_0's and Q8_0's blocks keep 2 KiB). Two threads, a 65536
+ * x 2048 Q6_K matrix, eight alternating runs: 30 GMAC/s (median) at 2 KiB, 35 one super-block
+ * ahead, 36 two, 35 three; the Q6_K file's tg64 28.9 -> 32.7 t/s. Q4_K showed no difference beyond
+ * the noise. */
 static inline void avx2_prefetch(const uint8_t *p, int64_t bytes)
 {
-    tm_prefetch_l2(p + (bytes >= 1024 ? 2 * bytes : AVX2_PREFETCH_BYTES), (size_t)bytes);
+    tm_prefetch_l2(p + TM_MAX(AVX2_PREFETCH_BYTES, 2 * bytes), (size_t)bytes);
 }
 
 /* v as it is: integer sums are associative, and GCC, given a block's 32 products for 4 tokens,
