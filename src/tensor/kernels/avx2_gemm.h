@@ -39,16 +39,24 @@ static inline __m256i avx2_bcast_word(const uint8_t *p)
  * on Zen 4 and prefetch only Q5_K and Q6_K.) */
 #define AVX2_PREFETCH_BYTES 2048
 
-/* The block (or super-block) of `bytes` at p is about to be read: ask for the one at least
- * 2 KiB and at least two blocks ahead, so that no part of a large block arrives only as it is
- * read (K-quant super-blocks are 2304-3360 bytes: at a flat 2 KiB, most of a Q6_K super-block
- * was asked for when its decoding began; Q4_0's and Q8_0's blocks keep 2 KiB). Two threads, a 65536
- * x 2048 Q6_K matrix, eight alternating runs: 30 GMAC/s (median) at 2 KiB, 35 one super-block
- * ahead, 36 two, 35 three; the Q6_K file's tg64 28.9 -> 32.7 t/s. Q4_K showed no difference beyond
- * the noise. */
+/* The block of `bytes` at p (Q4_0's 288, Q8_0's 544) is about to be read: ask for the lines
+ * 2 KiB ahead. */
 static inline void avx2_prefetch(const uint8_t *p, int64_t bytes)
 {
-    tm_prefetch_l2(p + TM_MAX(AVX2_PREFETCH_BYTES, 2 * bytes), (size_t)bytes);
+    tm_prefetch_l2(p + AVX2_PREFETCH_BYTES, (size_t)bytes);
+}
+
+/* The K-quants' super-blocks (2304-3360 bytes) are larger than that distance; their decoding
+ * asks for the next super-block slice by slice: slice k of n of the one after the super-block
+ * of `bytes` at p while slice k of this one is decoded. Asked for whole, two super-blocks
+ * ahead, as decoding began (36 to 53 prefetches at once), the stream was slower: two threads,
+ * 65536 x 2048 (out of L3), alternating runs, medians, whole -> by slices: Q4_K 50 -> 60 GMAC/s,
+ * Q5_K 28 -> 36, Q6_K 29 -> 36 (its two halves' four quarters: eight slices; two slices ran
+ * slower); the Q4_K_M file's tg64 34.1 -> 38.4 t/s, Q5_K_M 29.0 -> 37.0, Q6_K 26.1 -> 30.9
+ * (four alternating runs, 28-41 GB/s). Slices two super-blocks ahead ran no better. */
+static inline void avx2_prefetch_slice(const uint8_t *p, int64_t bytes, int k, int n)
+{
+    tm_prefetch_l2(p + bytes + k * bytes / n, (size_t)((bytes + n - 1) / n));
 }
 
 /* v as it is: integer sums are associative, and GCC, given a block's 32 products for 4 tokens,
@@ -416,8 +424,6 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
             acc[t][h] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *sb = group + b * sb_bytes;
-        if (n_h == 2)
-            avx2_prefetch(sb, sb_bytes);
         const uint8_t *xb[AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
@@ -439,12 +445,16 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
                     for (int h = 0; h < 2; h++)
                         scd[j][h] = avx2_scale_pair(sc[j], h);
 #pragma GCC unroll 4
-                for (int j = 0; j < 8; j += 2)
+                for (int j = 0; j < 8; j += 2) {
+                    avx2_prefetch_slice(sb, sb_bytes, j >> 1, 4);
                     avx2_qk_decode_pair(j, 1, sb, (const uint8_t(*)[16])sc,
                                         (const __m256i(*)[2])scd, xb[0], s);
+                }
             } else {
-                for (int j = 0; j < 8; j += 2)
+                for (int j = 0; j < 8; j += 2) {
+                    avx2_prefetch_slice(sb, sb_bytes, j >> 1, 4);
                     avx2_qk_decode_pair(j, 0, sb, (const uint8_t(*)[16])sc, NULL, xb[0], s);
+                }
             }
             sum[0][0] = s[0];
             sum[0][1] = s[1];
@@ -512,8 +522,8 @@ static inline __m256i avx2_q6_k_scale(__m256i sp, const int odd)
  * against the group's scale widens them. The groups' scales are built once per half, the
  * codes' offset of 32 taken out of the sum at the start. In L2 it runs no faster than the
  * prompt pass (27-28 GMAC/s, one core: the rebuilding of the codes bounds both); streaming,
- * with the prefetch two super-blocks ahead, the Q6_K file's tg64 went 29-30 -> 31-33 t/s
- * (medians of four and five alternating runs). */
+ * with the whole super-block then prefetched two ahead, the Q6_K file's tg64 went 29-30 -> 31-33
+ * t/s (medians of four and five alternating runs). */
 static inline __attribute__((always_inline)) __m256i
 avx2_q6_k_decode_half(const uint8_t *sb, const int h, const uint8_t *xb)
 {
@@ -537,6 +547,7 @@ avx2_q6_k_decode_half(const uint8_t *sb, const int h, const uint8_t *xb)
     for (int hh = 0; hh < 2; hh++)
 #pragma GCC unroll 2
         for (int quad = 0; quad < 2; quad++) {
+            avx2_prefetch_slice(sb, TM_PACK_Q6_K_SB, 4 * h + 2 * hh + quad, 8);
             __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                             _mm256_setzero_si256()};
 #pragma GCC unroll 4
@@ -581,8 +592,6 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
     const __m256i low = _mm256_set1_epi8(0x0F), pair = _mm256_set1_epi8(0x30);
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *sb = group + b * TM_PACK_Q6_K_SB;
-        if (n_h == 2)
-            avx2_prefetch(sb, TM_PACK_Q6_K_SB);
         const uint8_t *xb[AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
