@@ -153,8 +153,13 @@ x86_by_dim_step(const int H, const int P, int64_t dim, const uint16_t *k, int64_
             _mm256_storeu_ps(s + h * s_stride + 8 * p, acc[h * P + p]);
 }
 
+/* Head widths up to which the last keys take a vector step (wider ones the reference). */
+#define X86_BY_DIM_TAIL_DIM 256
+
 /* The keys of one group of H heads: steps of 8 P keys (P = 8 / H: eight accumulators), then
- * of 8, then the reference. */
+ * of 8, then the last n % 8: each dimension's keys copied into 8 lanes padded with zeros, one
+ * step into scratch scores, the first n % 8 kept. (They took the scalar reference, about half
+ * a percent of a decode step at a few hundred tokens of context, Q4_K_M on 2 threads.) */
 static inline __attribute__((always_inline)) void
 x86_by_dim_heads(const int H, int64_t n, int64_t dim, const uint16_t *k, int64_t k_stride,
                  const float *q, int64_t q_stride, float *s, int64_t s_stride)
@@ -165,8 +170,20 @@ x86_by_dim_heads(const int H, int64_t n, int64_t dim, const uint16_t *k, int64_t
         x86_by_dim_step(H, P, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
     for (; j + 8 <= n; j += 8)
         x86_by_dim_step(H, 1, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
-    if (j < n)
+    if (j == n)
+        return;
+    if (dim > X86_BY_DIM_TAIL_DIM) {
         tm_attn_scores_f16_by_dim_ref(n - j, dim, k + j, k_stride, q, q_stride, H, s + j, s_stride);
+        return;
+    }
+    uint16_t keys[X86_BY_DIM_TAIL_DIM][8];
+    float scores[4][8];
+    memset(keys, 0, (size_t)dim * sizeof keys[0]);
+    for (int64_t d = 0; d < dim; d++)
+        memcpy(keys[d], k + d * k_stride + j, (size_t)(n - j) * sizeof(uint16_t));
+    x86_by_dim_step(H, 1, dim, &keys[0][0], 8, q, q_stride, &scores[0][0], 8);
+    for (int h = 0; h < H; h++)
+        memcpy(s + h * s_stride + j, scores[h], (size_t)(n - j) * sizeof(float));
 }
 
 /* The query heads of a group four at a time, each through a kernel whose head count is a
