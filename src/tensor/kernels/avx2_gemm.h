@@ -347,7 +347,8 @@ avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, cons
     }
 }
 
-/* Decoding (one token, both halves): sub-blocks j and j + 1 (j even) at once. Each code vector
+/* Decoding (one token, both halves): sub-blocks j and j + 1 (j even) at once, asking for the
+ * matching quarter of the next super-block (avx2_prefetch_slice). Each code vector
  * is loaded once for both (j's codes are its low nibbles, j + 1's its high ones) where
  * avx2_qk_sub_block loads it once per sub-block, and each activation word once for both
  * halves. (With the halves in an outer loop, GCC hoisted Q5_K's 64 broadcasts out of it into
@@ -361,6 +362,7 @@ avx2_qk_decode_pair(const int j, const int five, const uint8_t *sb, const uint8_
 {
     const __m256i low = _mm256_set1_epi8(0x0F);
     const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
+    avx2_prefetch_slice(sb, five ? TM_PACK_Q5_K_SB : TM_PACK_Q4_K_SB, j >> 1, 4);
     __m256i s0[2], s1[2];
     for (int h = 0; h < 2; h++) {
         s0[h] = _mm256_setzero_si256();
@@ -445,16 +447,12 @@ avx2_qk_affine_pass(const int n_t, const int five, const int h0, const int n_h, 
                     for (int h = 0; h < 2; h++)
                         scd[j][h] = avx2_scale_pair(sc[j], h);
 #pragma GCC unroll 4
-                for (int j = 0; j < 8; j += 2) {
-                    avx2_prefetch_slice(sb, sb_bytes, j >> 1, 4);
+                for (int j = 0; j < 8; j += 2)
                     avx2_qk_decode_pair(j, 1, sb, (const uint8_t(*)[16])sc,
                                         (const __m256i(*)[2])scd, xb[0], s);
-                }
             } else {
-                for (int j = 0; j < 8; j += 2) {
-                    avx2_prefetch_slice(sb, sb_bytes, j >> 1, 4);
+                for (int j = 0; j < 8; j += 2)
                     avx2_qk_decode_pair(j, 0, sb, (const uint8_t(*)[16])sc, NULL, xb[0], s);
-                }
             }
             sum[0][0] = s[0];
             sum[0][1] = s[1];
