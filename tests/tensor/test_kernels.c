@@ -123,7 +123,7 @@ static int check_attention_by_dim(const char *name, const tm_kernels *k, const t
 {
     static const int64_t dims[] = {64, 128, 20, 7};
     static const int n_qs[] = {1, 2, 3, 4, 5, 7};
-    static const int64_t n_keys[] = {1, 5, 8, 15, 16, 31, 32, 33, 63, 64, 100, 300};
+    static const int64_t n_keys[] = {1, 2, 5, 6, 8, 15, 16, 31, 32, 33, 63, 64, 100, 300};
     int checks = 0;
     for (size_t di = 0; di < TM_ARRAY_LEN(dims); di++)
         for (size_t qi = 0; qi < TM_ARRAY_LEN(n_qs); qi++)
