@@ -73,6 +73,8 @@ typedef struct tm_model_params {
                                0): matrices the kernels have a GEMM for are rewritten at load
                                into their SIMD layout, in private memory, and the file's pages
                                released; false keeps every weight in the shared mapping */
+    int32_t n_threads;      /* default 0: one per logical CPU. Threads that repack the weights
+                               at load (they live only while it runs) */
 } tm_model_params;
 
 TM_API tm_model_params tm_model_params_default(void);

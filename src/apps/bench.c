@@ -431,6 +431,7 @@ int tm_app_bench_main(int argc, char **argv)
         return tm_cli_error("TM_MEMBW_GBS='%s' is not a positive number", bw_env);
     tm_model *m = NULL;
     tm_model_params mp = tm_model_params_default();
+    mp.n_threads = (int32_t)a.n_threads; /* -t covers the repacking at load too */
     tm_status st = tm_model_load(a.model_path, &mp, &m, &err);
     static test_result res[3];
     int n_res = 0;

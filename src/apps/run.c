@@ -341,6 +341,7 @@ int tm_app_run_main(int argc, char **argv)
     int32_t n_ids = 0;
     tm_model_params mp = tm_model_params_default();
     mp.float_activations = a.f32_act;
+    mp.n_threads = (int32_t)a.n_threads; /* -t covers the repacking at load too */
     if (st == TM_OK)
         st = tm_model_load(a.model_path, &mp, &model, &err);
     if (st == TM_OK)

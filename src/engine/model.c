@@ -48,7 +48,7 @@ tm_status tm_model_load(const char *path, const tm_model_params *params, tm_mode
         st = tm_net_load(m->gguf, &m->kernels, &m->net, err);
     }
     if (st == TM_OK && params->repack)
-        st = tm_net_pack(m->net, &m->kernels, tm_gguf_mapping(m->gguf), err);
+        st = tm_net_pack(m->net, &m->kernels, tm_gguf_mapping(m->gguf), params->n_threads, err);
     if (st == TM_OK)
         st = tm_model_vocab_load(m, err);
     if (st == TM_OK)

@@ -110,8 +110,10 @@ void tm_net_free(tm_net *net);
 /* Rewrites the layer matrices whose type the kernels have a packed GEMM for into the packed
  * layout (tensor.h), in memory of the net's own, and releases their pages of map (may be
  * NULL) so the file's copy stops counting. Matrices the kernels cannot pack stay as they
- * are. Run once after tm_net_load, before any state is created. */
-tm_status tm_net_pack(tm_net *net, const tm_kernels *kernels, tm_mmap *map, tm_err *err);
+ * are. n_threads (0: one per logical CPU, as tm_pool_create) share each matrix's groups.
+ * Run once after tm_net_load, before any state is created. */
+tm_status tm_net_pack(tm_net *net, const tm_kernels *kernels, tm_mmap *map, int n_threads,
+                      tm_err *err);
 
 /* ---- the KV store (kv_store.c) -----------------------------------------------------------
  * Keys and values of every layer in blocks of block_tokens positions. A sequence's block
