@@ -366,9 +366,6 @@ ARM_INLINE void by_dim_step(const int H, const int P, int64_t dim, const uint16_
             vst1q_f32(s + h * s_stride + 4 * p, acc[h * P + p]);
 }
 
-/* Head widths up to which the last keys take a vector step (wider ones the reference). */
-#define ARM_BY_DIM_TAIL_DIM 256
-
 /* Steps of 4 P keys (P: 8 for one or two heads, 4 for three or four), then of 4, then the
  * last n % 4: each dimension's keys copied into 4 lanes padded with zeros, one step into
  * scratch scores, the first n % 4 kept (as x86_attn.h's AVX2 kernel does with 8 lanes, where
@@ -385,18 +382,15 @@ ARM_INLINE void by_dim_heads(const int H, int64_t n, int64_t dim, const uint16_t
         by_dim_step(H, 1, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
     if (j == n)
         return;
-    if (dim > ARM_BY_DIM_TAIL_DIM) {
+    if (dim > TM_BY_DIM_TAIL_DIM) {
         tm_attn_scores_f16_by_dim_ref(n - j, dim, k + j, k_stride, q, q_stride, H, s + j, s_stride);
         return;
     }
-    uint16_t keys[ARM_BY_DIM_TAIL_DIM][4];
-    float scores[4][4];
-    memset(keys, 0, (size_t)dim * sizeof keys[0]);
-    for (int64_t d = 0; d < dim; d++)
-        memcpy(keys[d], k + d * k_stride + j, (size_t)(n - j) * sizeof(uint16_t));
-    by_dim_step(H, 1, dim, &keys[0][0], 4, q, q_stride, &scores[0][0], 4);
-    for (int h = 0; h < H; h++)
-        memcpy(s + h * s_stride + j, scores[h], (size_t)(n - j) * sizeof(float));
+    uint16_t keys[TM_BY_DIM_TAIL_DIM * 4];
+    float scores[4 * 4];
+    tm_by_dim_tail_keys(k + j, k_stride, n - j, dim, 4, keys);
+    by_dim_step(H, 1, dim, keys, 4, q, q_stride, scores, 4);
+    tm_by_dim_tail_scores(scores, 4, H, n - j, s + j, s_stride);
 }
 
 ARM_ATTN_GROUPS(arm_attn_scores_f16_by_dim, by_dim_heads, uint16_t)

@@ -6,6 +6,31 @@
 
 #include "../tensor.h"
 
+#include <string.h>
+
+/* F16 keys laid by dimension (tm_attn_scores_f16_by_dim_ref): the last keys of a block, fewer
+ * than a vector's lanes, go through one vector step of the table's kernel on zero-padded
+ * lanes. Head widths up to TM_BY_DIM_TAIL_DIM do (wider ones take the reference); the
+ * kernel steps over keys[dim][lanes] into scores[H][lanes], of which the first n are kept. */
+#define TM_BY_DIM_TAIL_DIM 256
+
+/* keys[d * lanes + i] = key i of dimension d (k + d * k_stride + i) for i < n, 0 beyond. */
+static inline void tm_by_dim_tail_keys(const uint16_t *k, int64_t k_stride, int64_t n, int64_t dim,
+                                       int lanes, uint16_t *keys)
+{
+    memset(keys, 0, (size_t)(dim * lanes) * sizeof *keys);
+    for (int64_t d = 0; d < dim; d++)
+        memcpy(keys + d * lanes, k + d * k_stride, (size_t)n * sizeof *keys);
+}
+
+/* The first n of each head's lanes of scores into s (rows s_stride apart). */
+static inline void tm_by_dim_tail_scores(const float *scores, int lanes, int n_heads, int64_t n,
+                                         float *s, int64_t s_stride)
+{
+    for (int h = 0; h < n_heads; h++)
+        memcpy(s + h * s_stride, scores + h * lanes, (size_t)n * sizeof *s);
+}
+
 void tm_kernels_init_ref(tm_kernels *k);
 #if TM_BUILD_AVX2
 void tm_kernels_init_avx2(tm_kernels *k);

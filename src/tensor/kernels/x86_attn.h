@@ -25,6 +25,33 @@ static inline float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
+/* The query heads of a group four at a time, each through a kernel whose head count is a
+ * constant: heads(H, n, dim, x, x_stride, y, y_stride, o, o_stride), for scores (x keys, y
+ * queries, o scores) and values (x values, y weights, o sums) alike. */
+#define X86_ATTN_GROUPS(name, heads)                                                          \
+    static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q, \
+                     int64_t q_stride, int n_q, float *s, int64_t s_stride)                   \
+    {                                                                                         \
+        for (int g = 0; g < n_q; g += 4) {                                                    \
+            const float *qg = q + g * q_stride;                                               \
+            float *sg = s + g * s_stride;                                                     \
+            switch (n_q - g < 4 ? n_q - g : 4) {                                              \
+            case 1:                                                                           \
+                heads(1, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            case 2:                                                                           \
+                heads(2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            case 3:                                                                           \
+                heads(3, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            default:                                                                          \
+                heads(4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
+                break;                                                                        \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
 /* One body for both row types: LOAD8(row, d) gives 8 floats of a row. */
 #define X86_ATTN_SCORES(name, elem, ROW, LOAD8)                                                    \
     static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q,      \
@@ -64,71 +91,45 @@ static inline float hsum8(__m256 v)
  * converted) once for the H heads, and are added to out once at the end. (Added to out row by
  * row, every multiply-add took a load and a store of its sum, and the store port bounded them:
  * the llama-1b-shape Q4_0 file's pp2048 spent 15% of its time here on an AMD Zen 3.) */
-#define X86_ATTN_VALUES(name, elem, ROW, LOAD8)                                               \
-    static inline __attribute__((always_inline)) void name##_run(                             \
-        const int H, const int C, int64_t n, const elem *vv, int64_t v_stride,                \
-        const float *const *wh, int64_t d0, float *const *oh)                                 \
-    {                                                                                         \
-        __m256 acc[4][2];                                                                     \
-        for (int h = 0; h < H; h++)                                                           \
-            for (int c = 0; c < C; c++)                                                       \
-                acc[h][c] = _mm256_setzero_ps();                                              \
-        for (int64_t j = 0; j < n; j++) {                                                     \
-            const elem *row = ROW(vv, j, v_stride);                                           \
-            __m256 x[2];                                                                      \
-            for (int c = 0; c < C; c++)                                                       \
-                x[c] = LOAD8(row, d0 + 8 * c);                                                \
-            for (int h = 0; h < H; h++) {                                                     \
-                __m256 wj = _mm256_set1_ps(wh[h][j]);                                         \
-                for (int c = 0; c < C; c++)                                                   \
-                    acc[h][c] = _mm256_fmadd_ps(wj, x[c], acc[h][c]);                         \
-            }                                                                                 \
-        }                                                                                     \
-        for (int h = 0; h < H; h++)                                                           \
-            for (int c = 0; c < C; c++) {                                                     \
-                float *o = oh[h] + d0 + 8 * c;                                                \
-                _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), acc[h][c]));            \
-            }                                                                                 \
-    }                                                                                         \
-                                                                                              \
-    static inline __attribute__((always_inline)) void name##_heads(                           \
-        const int H, int64_t n, int64_t dim, const elem *vv, int64_t v_stride,                \
-        const float *const *wh, float *const *oh)                                             \
-    {                                                                                         \
-        int64_t d0 = 0;                                                                       \
-        for (; d0 + 16 <= dim; d0 += 16)                                                      \
-            name##_run(H, 2, n, vv, v_stride, wh, d0, oh);                                    \
-        if (d0 < dim)                                                                         \
-            name##_run(H, 1, n, vv, v_stride, wh, d0, oh);                                    \
-    }                                                                                         \
-                                                                                              \
-    static void name(int64_t n, int64_t dim, const void *v, int64_t v_stride, const float *w, \
-                     int64_t w_stride, int n_q, float *out, int64_t o_stride)                 \
-    {                                                                                         \
-        for (int g0 = 0; g0 < n_q; g0 += 4) {                                                 \
-            const float *wh[4];                                                               \
-            float *oh[4];                                                                     \
-            int ng = n_q - g0 < 4 ? n_q - g0 : 4;                                             \
-            for (int h = 0; h < ng; h++) {                                                    \
-                wh[h] = w + (int64_t)(g0 + h) * w_stride;                                     \
-                oh[h] = out + (int64_t)(g0 + h) * o_stride;                                   \
-            }                                                                                 \
-            switch (ng) {                                                                     \
-            case 4:                                                                           \
-                name##_heads(4, n, dim, v, v_stride, wh, oh);                                 \
-                break;                                                                        \
-            case 3:                                                                           \
-                name##_heads(3, n, dim, v, v_stride, wh, oh);                                 \
-                break;                                                                        \
-            case 2:                                                                           \
-                name##_heads(2, n, dim, v, v_stride, wh, oh);                                 \
-                break;                                                                        \
-            default:                                                                          \
-                name##_heads(1, n, dim, v, v_stride, wh, oh);                                 \
-                break;                                                                        \
-            }                                                                                 \
-        }                                                                                     \
-    }
+#define X86_ATTN_VALUES(name, elem, ROW, LOAD8)                                                \
+    static inline __attribute__((always_inline)) void name##_run(                              \
+        const int H, const int C, int64_t n, const elem *vv, int64_t v_stride, const float *w, \
+        int64_t w_stride, int64_t d0, float *out, int64_t o_stride)                            \
+    {                                                                                          \
+        __m256 acc[4][2];                                                                      \
+        for (int h = 0; h < H; h++)                                                            \
+            for (int c = 0; c < C; c++)                                                        \
+                acc[h][c] = _mm256_setzero_ps();                                               \
+        for (int64_t j = 0; j < n; j++) {                                                      \
+            const elem *row = ROW(vv, j, v_stride);                                            \
+            __m256 x[2];                                                                       \
+            for (int c = 0; c < C; c++)                                                        \
+                x[c] = LOAD8(row, d0 + 8 * c);                                                 \
+            for (int h = 0; h < H; h++) {                                                      \
+                __m256 wj = _mm256_set1_ps(w[h * w_stride + j]);                               \
+                for (int c = 0; c < C; c++)                                                    \
+                    acc[h][c] = _mm256_fmadd_ps(wj, x[c], acc[h][c]);                          \
+            }                                                                                  \
+        }                                                                                      \
+        for (int h = 0; h < H; h++)                                                            \
+            for (int c = 0; c < C; c++) {                                                      \
+                float *o = out + h * o_stride + d0 + 8 * c;                                    \
+                _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), acc[h][c]));             \
+            }                                                                                  \
+    }                                                                                          \
+                                                                                               \
+    static inline __attribute__((always_inline)) void name##_heads(                            \
+        const int H, int64_t n, int64_t dim, const elem *vv, int64_t v_stride, const float *w, \
+        int64_t w_stride, float *out, int64_t o_stride)                                        \
+    {                                                                                          \
+        int64_t d0 = 0;                                                                        \
+        for (; d0 + 16 <= dim; d0 += 16)                                                       \
+            name##_run(H, 2, n, vv, v_stride, w, w_stride, d0, out, o_stride);                 \
+        if (d0 < dim)                                                                          \
+            name##_run(H, 1, n, vv, v_stride, w, w_stride, d0, out, o_stride);                 \
+    }                                                                                          \
+                                                                                               \
+    X86_ATTN_GROUPS(name, name##_heads)
 
 /* Row j of a cache: plain types by element, Q8_0 by its blocks of 32 (34 bytes). */
 #define ROW_PLAIN(base, j, stride) ((base) + (j) * (stride))
@@ -206,9 +207,6 @@ x86_by_dim_step(const int H, const int P, int64_t dim, const uint16_t *k, int64_
             _mm256_storeu_ps(s + h * s_stride + 8 * p, acc[h * P + p]);
 }
 
-/* Head widths up to which the last keys take a vector step (wider ones the reference). */
-#define X86_BY_DIM_TAIL_DIM 256
-
 /* The keys of one group of H heads: steps of 8 P keys (P = 8 / H: eight accumulators), then
  * of 8, then the last n % 8: each dimension's keys copied into 8 lanes padded with zeros, one
  * step into scratch scores, the first n % 8 kept. (They took the scalar reference, about half
@@ -225,45 +223,16 @@ x86_by_dim_heads(const int H, int64_t n, int64_t dim, const uint16_t *k, int64_t
         x86_by_dim_step(H, 1, dim, k + j, k_stride, q, q_stride, s + j, s_stride);
     if (j == n)
         return;
-    if (dim > X86_BY_DIM_TAIL_DIM) {
+    if (dim > TM_BY_DIM_TAIL_DIM) {
         tm_attn_scores_f16_by_dim_ref(n - j, dim, k + j, k_stride, q, q_stride, H, s + j, s_stride);
         return;
     }
-    uint16_t keys[X86_BY_DIM_TAIL_DIM][8];
-    float scores[4][8];
-    memset(keys, 0, (size_t)dim * sizeof keys[0]);
-    for (int64_t d = 0; d < dim; d++)
-        memcpy(keys[d], k + d * k_stride + j, (size_t)(n - j) * sizeof(uint16_t));
-    x86_by_dim_step(H, 1, dim, &keys[0][0], 8, q, q_stride, &scores[0][0], 8);
-    for (int h = 0; h < H; h++)
-        memcpy(s + h * s_stride + j, scores[h], (size_t)(n - j) * sizeof(float));
+    uint16_t keys[TM_BY_DIM_TAIL_DIM * 8];
+    float scores[4 * 8];
+    tm_by_dim_tail_keys(k + j, k_stride, n - j, dim, 8, keys);
+    x86_by_dim_step(H, 1, dim, keys, 8, q, q_stride, scores, 8);
+    tm_by_dim_tail_scores(scores, 8, H, n - j, s + j, s_stride);
 }
-
-/* The query heads of a group four at a time, each through a kernel whose head count is a
- * constant: heads(H, n, dim, k, k_stride, q, q_stride, s, s_stride). */
-#define X86_BY_DIM_GROUPS(name, heads)                                                        \
-    static void name(int64_t n, int64_t dim, const void *k, int64_t k_stride, const float *q, \
-                     int64_t q_stride, int n_q, float *s, int64_t s_stride)                   \
-    {                                                                                         \
-        for (int g = 0; g < n_q; g += 4) {                                                    \
-            const float *qg = q + g * q_stride;                                               \
-            float *sg = s + g * s_stride;                                                     \
-            switch (n_q - g < 4 ? n_q - g : 4) {                                              \
-            case 1:                                                                           \
-                heads(1, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
-                break;                                                                        \
-            case 2:                                                                           \
-                heads(2, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
-                break;                                                                        \
-            case 3:                                                                           \
-                heads(3, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
-                break;                                                                        \
-            default:                                                                          \
-                heads(4, n, dim, k, k_stride, qg, q_stride, sg, s_stride);                    \
-                break;                                                                        \
-            }                                                                                 \
-        }                                                                                     \
-    }
 
 #if defined(__AVX512F__)
 /* AVX-512: four keys against up to four query heads per step, sixteen dot products reduced
@@ -493,9 +462,9 @@ X86_ATTN_ENTRY(x86_attn_scores_q4_0, scores, TM_DTYPE_Q4_0)
 X86_ATTN_ENTRY(x86_attn_values_q4_0, values, TM_DTYPE_Q4_0)
 
 #if defined(__AVX512F__)
-X86_BY_DIM_GROUPS(x86_attn_scores_f16_by_dim, x512_by_dim_heads)
+X86_ATTN_GROUPS(x86_attn_scores_f16_by_dim, x512_by_dim_heads)
 #else
-X86_BY_DIM_GROUPS(x86_attn_scores_f16_by_dim, x86_by_dim_heads)
+X86_ATTN_GROUPS(x86_attn_scores_f16_by_dim, x86_by_dim_heads)
 #endif
 
 /* exp(x) for x <= 0 (below -87, where float would be subnormal, 0): x = k ln 2 + r with |r| <= ln 2
