@@ -20,8 +20,9 @@ typedef struct pack_ctx {
 
 /* One matrix's groups (or a gate and up pair's) rewritten by the pool's threads, each a
  * contiguous range: group g of src (and of src2) to dst + g * stride (+ group_bytes). The
- * threads also share the first touch of the arena's pages, whose zeroing by the kernel was
- * two thirds of a single thread's packing time (AMD Zen 3 VM, a 0.6 GB Q4_K_M file). */
+ * threads also share the first touch of the arena's pages, whose zeroing by the kernel took
+ * 64% of the samples of a single-threaded load and one token (AMD Zen 3 VM, a 0.68 GB Q4_K_M
+ * file; tm_pack_group itself 16%). */
 typedef struct pack_groups_job {
     uint32_t type;
     int64_t n_cols;
