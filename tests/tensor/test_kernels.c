@@ -271,7 +271,7 @@ static int gemm_case_check(const gemm_case *c, const tm_kernels *k, const tm_ker
  * around the kernels' pass width; packed rows read back equal the file rows exactly. */
 static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *ref, tm_rng *rng)
 {
-    static const int64_t widths[] = {32, 96, 2048}, k_widths[] = {256, 768, 2048};
+    static const int64_t widths[] = {32, 96, 2048, 544}, k_widths[] = {256, 768, 2048, 2304};
     int checks = 0;
     for (uint32_t type = 0; type < TM_DTYPE_COUNT; type++) {
         if (!k->gemm_x16[type])

@@ -190,12 +190,37 @@ avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
     avx2_x0_pass(n_t, 1, h0, n_h, nb, group, act, act_stride, y, y_stride);
 }
 
+/* CALL(fn, n_t, t) for the passes of AVX2_GEMM_TOKENS tokens over n_tokens from token t, then
+ * one for the 1 to 3 left, n_t a constant in each (the passes are specialized by it). */
+#define AVX2_BY_PASSES(n_tokens, CALL, fn)                                  \
+    do {                                                                    \
+        int64_t t_ = 0;                                                     \
+        for (; t_ + AVX2_GEMM_TOKENS <= (n_tokens); t_ += AVX2_GEMM_TOKENS) \
+            CALL(fn, AVX2_GEMM_TOKENS, t_);                                 \
+        switch ((n_tokens)-t_) {                                            \
+        case 1:                                                             \
+            CALL(fn, 1, t_);                                                \
+            break;                                                          \
+        case 2:                                                             \
+            CALL(fn, 2, t_);                                                \
+            break;                                                          \
+        case 3:                                                             \
+            CALL(fn, 3, t_);                                                \
+            break;                                                          \
+        default:                                                            \
+            break;                                                          \
+        }                                                                   \
+    } while (0)
+
 /* One driver for every type: decoding (up to both_max tokens: 2 for Q4_0, 1 for the K-quants,
  * whose sums take more registers) runs both halves in one pass, so the group streams once.
  * Prompts run each half in passes of 4 tokens; the group (18 KiB of Q4_0 at 2048 columns)
  * stays in L1 between. The K-quants' sums for 4 tokens no longer all fit the registers, yet
  * one core (Q4_K, 2048 x 2048 x 512 tokens, AMD Zen 4) ran 70-74 GMAC/s in passes of 2
  * tokens, 80-82 in passes of 3, 81-84 in passes of 4. */
+/* (in the body below: half h, tokens t .. t + n_t - 1) */
+#define AVX2_HALF_PASS(fn, n_t, t) \
+    fn(n_t, h, 1, nb, g, x + (t)*act_stride, act_stride, y + (t)*y_stride, y_stride)
 #define AVX2_GEMM_DEFINE(name, pass, block_cols, both_max)                                    \
     static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
                      int64_t n_tokens, float *y, int64_t y_stride)                            \
@@ -210,27 +235,8 @@ avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
             pass(2, 0, 2, nb, g, x, act_stride, y, y_stride);                                 \
             return;                                                                           \
         }                                                                                     \
-        for (int h = 0; h < 2; h++) {                                                         \
-            int64_t t = 0;                                                                    \
-            for (; t + AVX2_GEMM_TOKENS <= n_tokens; t += AVX2_GEMM_TOKENS)                   \
-                pass(AVX2_GEMM_TOKENS, h, 1, nb, g, x + t * act_stride, act_stride,           \
-                     y + t * y_stride, y_stride);                                             \
-            const uint8_t *xt = x + t * act_stride;                                           \
-            float *yt = y + t * y_stride;                                                     \
-            switch (n_tokens - t) {                                                           \
-            case 1:                                                                           \
-                pass(1, h, 1, nb, g, xt, act_stride, yt, y_stride);                           \
-                break;                                                                        \
-            case 2:                                                                           \
-                pass(2, h, 1, nb, g, xt, act_stride, yt, y_stride);                           \
-                break;                                                                        \
-            case 3:                                                                           \
-                pass(3, h, 1, nb, g, xt, act_stride, yt, y_stride);                           \
-                break;                                                                        \
-            default:                                                                          \
-                break;                                                                        \
-            }                                                                                 \
-        }                                                                                     \
+        for (int h = 0; h < 2; h++)                                                           \
+            AVX2_BY_PASSES(n_tokens, AVX2_HALF_PASS, pass);                                   \
     }
 
 AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass, 32, 2)
@@ -309,26 +315,34 @@ static inline __attribute__((always_inline)) __m256i avx2_q5_k_bit4(__m256i qh, 
     return _mm256_and_si256(q, _mm256_set1_epi8(0x10));
 }
 
+/* Word g of sub-block j's codes in half hr of a Q4_K (or, five, Q5_K) super-block at sb: the
+ * low nibbles of its vector for even j, the high ones for odd j, and Q5_K's fifth bits. */
+static inline __attribute__((always_inline)) __m256i
+avx2_qk_codes(const int five, const uint8_t *sb, const int hr, const int j, const int g)
+{
+    const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
+    __m256i p = _mm256_loadu_si256((const __m256i *)(qs + g * 64 + hr * 32));
+    __m256i w = _mm256_and_si256((j & 1) ? _mm256_srli_epi16(p, 4) : p, _mm256_set1_epi8(0x0F));
+    if (five)
+        w = _mm256_or_si256(
+            w,
+            avx2_q5_k_bit4(
+                _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_Q5_K_QH + g * 64 + hr * 32)), j));
+    return w;
+}
+
 /* Sub-block j of a super-block at sb into sum (avx2_qk_affine_pass). */
 static inline __attribute__((always_inline)) void
 avx2_qk_sub_block(const int j, const int n_t, const int five, const int h0, const int n_h,
                   const uint8_t *sb, const uint8_t sc[8][16], const uint8_t *const *xb,
                   __m256i sum[][2])
 {
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
     for (int h = 0; h < n_h; h++) {
         __m256i s16[AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             s16[t] = _mm256_setzero_si256();
         for (int g = 0; g < 8; g++) {
-            __m256i p = _mm256_loadu_si256((const __m256i *)(qs + g * 64 + (h0 + h) * 32));
-            __m256i w = _mm256_and_si256((j & 1) ? _mm256_srli_epi16(p, 4) : p, low);
-            if (five) {
-                __m256i q = _mm256_loadu_si256(
-                    (const __m256i *)(sb + TM_PACK_Q5_K_QH + g * 64 + (h0 + h) * 32));
-                w = _mm256_or_si256(w, avx2_q5_k_bit4(q, j));
-            }
+            __m256i w = avx2_qk_codes(five, sb, h0 + h, j, g);
             for (int t = 0; t < n_t; t++)
                 s16[t] = avx2_chain(_mm256_add_epi16(
                     s16[t],
@@ -579,6 +593,21 @@ avx2_q6_k_decode_half(const uint8_t *sb, const int h, const uint8_t *xb)
     return sum;
 }
 
+/* Code vector G (< 64: group G / 4, word G % 4) of half hr of a Q6_K super-block at sb: the
+ * ql nibble with the qh bit pair at bits 4-5 (G a constant: the shifts must be). */
+static inline __attribute__((always_inline)) __m256i avx2_q6_k_codes(const uint8_t *sb,
+                                                                     const int hr, const int G)
+{
+    const __m256i low = _mm256_set1_epi8(0x0F), pair = _mm256_set1_epi8(0x30);
+    int hh = G >> 5, G1 = G & 31;
+    int pv = 16 * hh + (G1 & 15), qv = 8 * hh + (G1 & 7), shift = 2 * (G1 >> 3);
+    __m256i p = _mm256_loadu_si256((const __m256i *)(sb + tm_pack_q6_k_ql(pv) + hr * 32));
+    __m256i nib = _mm256_and_si256(G1 >= 16 ? _mm256_srli_epi16(p, 4) : p, low);
+    __m256i q = _mm256_loadu_si256((const __m256i *)(sb + tm_pack_q6_k_qh(qv) + hr * 32));
+    __m256i hi = shift <= 4 ? _mm256_slli_epi16(q, 4 - shift) : _mm256_srli_epi16(q, shift - 4);
+    return _mm256_or_si256(nib, _mm256_and_si256(hi, pair));
+}
+
 static inline __attribute__((always_inline)) void
 avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const uint8_t *group,
                const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride)
@@ -587,7 +616,6 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
     for (int t = 0; t < n_t; t++)
         for (int h = 0; h < n_h; h++)
             acc[t][h] = _mm256_setzero_ps();
-    const __m256i low = _mm256_set1_epi8(0x0F), pair = _mm256_set1_epi8(0x30);
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *sb = group + b * TM_PACK_Q6_K_SB;
         const uint8_t *xb[AVX2_GEMM_TOKENS];
@@ -615,19 +643,8 @@ avx2_q6_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
                     (const __m128i *)(sb + TM_PACK_Q6_K_SC + (g >> 1) * 32 + hr * 16)));
                 __m256i sc = avx2_q6_k_scale(sp, g & 1);
                 __m256i w[4];
-                for (int k = 0; k < 4; k++) {
-                    int G = 4 * g + k, hh = G >> 5, G1 = G & 31;
-                    int pv = 16 * hh + (G1 & 15), qv = 8 * hh + (G1 & 7), shift = 2 * (G1 >> 3);
-                    __m256i p =
-                        _mm256_loadu_si256((const __m256i *)(sb + tm_pack_q6_k_ql(pv) + hr * 32));
-                    __m256i nib = _mm256_and_si256(G1 >= 16 ? _mm256_srli_epi16(p, 4) : p, low);
-                    __m256i q =
-                        _mm256_loadu_si256((const __m256i *)(sb + tm_pack_q6_k_qh(qv) + hr * 32));
-                    /* bit pair `shift` of each byte moved to bits 4-5 */
-                    __m256i hi = shift <= 4 ? _mm256_slli_epi16(q, 4 - shift)
-                                            : _mm256_srli_epi16(q, shift - 4);
-                    w[k] = _mm256_or_si256(nib, _mm256_and_si256(hi, pair));
-                }
+                for (int k = 0; k < 4; k++)
+                    w[k] = avx2_q6_k_codes(sb, hr, 4 * g + k);
                 for (int t = 0; t < n_t; t++) {
                     const uint8_t *x = xb[t] + offsetof(tm_block_q8_k, qs) + g * 16;
                     __m256i s01 =
@@ -677,9 +694,252 @@ avx2_q5_k_pass(const int n_t, const int h0, const int n_h, int64_t nsb, const ui
     avx2_qk_affine_pass(n_t, 1, h0, n_h, nsb, group, act, act_stride, y, y_stride);
 }
 
-AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, TM_QK_K, 1)
-AVX2_GEMM_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, TM_QK_K, 1)
-AVX2_GEMM_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, TM_QK_K, 1)
+/* ---- Q6_K prompts: codes rebuilt once per chunk ---------------------------------------------
+ * (AVX2_REBUILT_DEFINE below.) A rebuilt half super-block: its 64 code vectors, each group's
+ * scale operand, 32 x the scale pairs for the offset (at most 4096: 16 bits hold them), and the
+ * rows' d as floats. */
+#define AVX2_Q6K_W    0 /* a rebuilt half super-block: code vector 4g + k (group g, word k) */
+#define AVX2_Q6K_SC   (64 * 32)               /* group g's scale operand */
+#define AVX2_Q6K_OFF  (AVX2_Q6K_SC + 16 * 32) /* 32 x the scale pairs (2i, 2i + 1) */
+#define AVX2_Q6K_D    (AVX2_Q6K_OFF + 8 * 32) /* the 8 rows' d as floats */
+#define AVX2_Q6K_HALF (AVX2_Q6K_D + 32)
+
+static inline __attribute__((always_inline)) void avx2_q6_k_rebuild(const uint8_t *sb, const int h,
+                                                                    uint8_t *out)
+{
+    for (int i = 0; i < 8; i++) {
+        __m256i sp = _mm256_cvtepi8_epi16(
+            _mm_loadu_si128((const __m128i *)(sb + TM_PACK_Q6_K_SC + i * 32 + h * 16)));
+        _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_SC + 64 * i), avx2_q6_k_scale(sp, 0));
+        _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_SC + 64 * i + 32), avx2_q6_k_scale(sp, 1));
+        _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_OFF + 32 * i), _mm256_slli_epi16(sp, 5));
+    }
+    _mm256_storeu_ps((float *)(out + AVX2_Q6K_D),
+                     _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sb + h * 16))));
+#pragma GCC unroll 64
+    for (int G = 0; G < 64; G++)
+        _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_W + 32 * G), avx2_q6_k_codes(sb, h, G));
+}
+
+/* n_t tokens over nsb rebuilt half super-blocks at u, into y (added to what is there unless
+ * first). Per group and token: four vpmaddubsw, two 16-bit adds, two vpmaddwd against the
+ * scale, two 32-bit adds; every second group the offset's vpmaddwd and subtraction. */
+static inline __attribute__((always_inline)) void
+avx2_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
+                       uint64_t act_stride, float *y, int64_t y_stride, int first)
+{
+    __m256 acc[AVX2_GEMM_TOKENS];
+    for (int t = 0; t < n_t; t++)
+        acc[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * y_stride);
+    for (int64_t b = 0; b < nsb; b++, u += AVX2_Q6K_HALF) {
+        const uint8_t *xb[AVX2_GEMM_TOKENS];
+        __m256i sum[AVX2_GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++) {
+            xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
+            sum[t] = _mm256_setzero_si256();
+        }
+#pragma GCC unroll 16
+        for (int g = 0; g < 16; g++) {
+            __m256i w[4];
+            for (int k = 0; k < 4; k++)
+                w[k] = _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_W + 32 * (4 * g + k)));
+            __m256i sc = _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_SC + 32 * g));
+            for (int t = 0; t < n_t; t++) {
+                const uint8_t *x = xb[t] + offsetof(tm_block_q8_k, qs) + g * 16;
+                __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], avx2_bcast_word(x)),
+                                               _mm256_maddubs_epi16(w[1], avx2_bcast_word(x + 4)));
+                __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], avx2_bcast_word(x + 8)),
+                                               _mm256_maddubs_epi16(w[3], avx2_bcast_word(x + 12)));
+                sum[t] = avx2_chain(
+                    _mm256_add_epi32(sum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc),
+                                                              _mm256_madd_epi16(s23, sc))));
+                if (g & 1) /* minus 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]) */
+                    sum[t] = avx2_chain(_mm256_sub_epi32(
+                        sum[t],
+                        _mm256_madd_epi16(
+                            _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_OFF + 32 * (g >> 1))),
+                            avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, bsums) +
+                                            (g - 1) * 2))));
+            }
+        }
+        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_Q6K_D));
+        for (int t = 0; t < n_t; t++) {
+            float dx;
+            memcpy(&dx, xb[t], sizeof dx);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]),
+                                     _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc[t]);
+        }
+    }
+    for (int t = 0; t < n_t; t++)
+        _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+/* ---- Q4_K, Q5_K prompts: codes and tables rebuilt once per chunk ----------------------------
+ * As for Q6_K above: the prompt pass rebuilds, per pass of 4 tokens and super-block, the
+ * 6-bit scale and min tables (avx2_q4_k_tables), each sub-block's scale operand, the mins'
+ * pairs and (Q5_K) each code's fifth bit. Rebuilt once per chunk of a half instead: 64 code
+ * vectors (sub-block j, word g at 8j + g), 8 scale operands, 4 pairs of mins, d and dmin. */
+#define AVX2_QK_W    0
+#define AVX2_QK_SC   (64 * 32)
+#define AVX2_QK_MN   (AVX2_QK_SC + 8 * 32)
+#define AVX2_QK_D    (AVX2_QK_MN + 4 * 32)
+#define AVX2_QK_DMIN (AVX2_QK_D + 32)
+#define AVX2_QK_HALF (AVX2_QK_DMIN + 32)
+
+static inline __attribute__((always_inline)) void avx2_qk_rebuild(const int five, const uint8_t *sb,
+                                                                  const int h, uint8_t *out)
+{
+    uint8_t sc[8][16], mn[8][16];
+    avx2_q4_k_tables(sb, sc, mn);
+    const int r0 = h * 8;
+    for (int j = 0; j < 8; j++)
+        _mm256_storeu_si256((__m256i *)(out + AVX2_QK_SC + 32 * j), avx2_scale_pair(sc[j], h));
+    for (int jp = 0; jp < 8; jp += 2)
+        _mm256_storeu_si256((__m256i *)(out + AVX2_QK_MN + 16 * jp),
+                            avx2_pairs(mn[jp] + r0, mn[jp + 1] + r0));
+    _mm256_storeu_ps((float *)(out + AVX2_QK_D),
+                     _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sb + r0 * 2))));
+    _mm256_storeu_ps(
+        (float *)(out + AVX2_QK_DMIN),
+        _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sb + TM_PACK_KM_DMIN + r0 * 2))));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        for (int g = 0; g < 8; g++)
+            _mm256_storeu_si256((__m256i *)(out + AVX2_QK_W + 32 * (8 * j + g)),
+                                avx2_qk_codes(five, sb, h, j, g));
+}
+
+/* n_t tokens over nsb rebuilt half super-blocks at u into y (added unless first). Per
+ * sub-block and token: eight vpmaddubsw and 16-bit adds, then one vpmaddwd against the scale
+ * (Q5_K: two, its codes reaching 31) and a 32-bit add; per super-block the mins' four. */
+static inline __attribute__((always_inline)) void
+avx2_qk_rebuilt_pass(const int n_t, const int five, const uint8_t *u, int64_t nsb,
+                     const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride, int first)
+{
+    __m256 acc[AVX2_GEMM_TOKENS];
+    for (int t = 0; t < n_t; t++)
+        acc[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * y_stride);
+    for (int64_t b = 0; b < nsb; b++, u += AVX2_QK_HALF) {
+        const uint8_t *xb[AVX2_GEMM_TOKENS];
+        __m256i sum[AVX2_GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++) {
+            xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
+            sum[t] = _mm256_setzero_si256();
+        }
+        for (int j = 0; j < 8; j++) {
+            __m256i scale = _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_SC + 32 * j));
+            __m256i s16[AVX2_GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                s16[t] = _mm256_setzero_si256();
+            for (int g = 0; g < 8; g++) {
+                __m256i w = _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_W + 32 * (8 * j + g)));
+                for (int t = 0; t < n_t; t++)
+                    s16[t] = avx2_chain(_mm256_add_epi16(
+                        s16[t], _mm256_maddubs_epi16(
+                                    w, avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, qs) +
+                                                       j * 32 + 4 * g))));
+                if (five && g == 3) /* the first four words' sums, before they overflow */
+                    for (int t = 0; t < n_t; t++) {
+                        sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(s16[t], scale));
+                        s16[t] = _mm256_setzero_si256();
+                    }
+            }
+            for (int t = 0; t < n_t; t++)
+                sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(s16[t], scale));
+        }
+        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_QK_D)),
+               dmin = _mm256_loadu_ps((const float *)(u + AVX2_QK_DMIN));
+        for (int t = 0; t < n_t; t++) {
+            int32_t bp[4];
+            avx2_q8_k_sums32(xb[t], bp);
+            __m256i mins = _mm256_setzero_si256();
+            for (int k = 0; k < 4; k++)
+                mins = _mm256_add_epi32(
+                    mins, _mm256_madd_epi16(
+                              _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_MN + 32 * k)),
+                              _mm256_set1_epi32(bp[k])));
+            float dx;
+            memcpy(&dx, xb[t], sizeof dx);
+            __m256 v = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), dmin,
+                                        _mm256_mul_ps(_mm256_cvtepi32_ps(sum[t]), d));
+            acc[t] = _mm256_fmadd_ps(v, _mm256_set1_ps(dx), acc[t]);
+        }
+    }
+    for (int t = 0; t < n_t; t++)
+        _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+static inline __attribute__((always_inline)) void avx2_q4_k_rebuild(const uint8_t *sb, const int h,
+                                                                    uint8_t *out)
+{
+    avx2_qk_rebuild(0, sb, h, out);
+}
+
+static inline __attribute__((always_inline)) void avx2_q5_k_rebuild(const uint8_t *sb, const int h,
+                                                                    uint8_t *out)
+{
+    avx2_qk_rebuild(1, sb, h, out);
+}
+
+static inline __attribute__((always_inline)) void
+avx2_q4_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
+                       uint64_t act_stride, float *y, int64_t y_stride, int first)
+{
+    avx2_qk_rebuilt_pass(n_t, 0, u, nsb, act, act_stride, y, y_stride, first);
+}
+
+static inline __attribute__((always_inline)) void
+avx2_q5_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
+                       uint64_t act_stride, float *y, int64_t y_stride, int first)
+{
+    avx2_qk_rebuilt_pass(n_t, 1, u, nsb, act, act_stride, y, y_stride, first);
+}
+
+/* The K-quants' GEMM. The passes above rebuild the codes (nibbles, Q5_K's fifth bits, Q6_K's
+ * bit pairs) and Q4_K's and Q5_K's tables in every pass of 4 tokens: per Q6_K group, some 23
+ * operations for the 4 tokens' 46. Batches of 4 tokens or more (prompts) instead rebuild a
+ * chunk of AVX2_REBUILT_CHUNK super-blocks of one half once, into a buffer on the stack that
+ * stays in L1, and every pass of 4 tokens over the batch reads it back; the passes' float sums
+ * go through y between chunks. One core, 2048 x 2048 by 64 and 256 tokens, three alternating
+ * runs: Q4_K 56-84 -> 84-101 GMAC/s, Q5_K 35-55 -> 86-96, Q6_K 33-61 -> 72-86; pp512 of the
+ * llama-1b-shape files, 2 threads, five alternating pairs, medians of the pairs' ratios: Q4_K_M
+ * 1.12, Q5_K_M 1.54, Q6_K 1.22 (AMD Zen 3). Decoding and batches under 4 tokens keep the
+ * passes: with one pass per half they rebuild each code once anyway. Q4_0 and Q8_0, whose
+ * passes rebuild less (an and and a shift per word, or a flip and vpabsb), ran slower rebuilt
+ * (one core: 0.81-0.92 and 0.85-0.97 of the passes' rate): not done. */
+#define AVX2_REBUILT_CHUNK 4 /* super-blocks: 1024 columns, at most 11 KiB rebuilt */
+/* (in the body below: the chunk of n super-blocks from b0 rebuilt in u, tokens t .. t + n_t - 1) */
+#define AVX2_REBUILT_PASS(fn, n_t, t) \
+    fn(n_t, u, n, xc + (t)*act_stride, act_stride, yh + (t)*y_stride, y_stride, b0 == 0)
+#define AVX2_REBUILT_DEFINE(name, pass, rebuild, rebuilt_pass, sb_bytes, half_bytes)          \
+    AVX2_GEMM_DEFINE(name##_passes, pass, TM_QK_K, 1)                                         \
+    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
+                     int64_t n_tokens, float *y, int64_t y_stride)                            \
+    {                                                                                         \
+        if (n_tokens < AVX2_GEMM_TOKENS) {                                                    \
+            name##_passes(n_cols, group, act, act_stride, n_tokens, y, y_stride);             \
+            return;                                                                           \
+        }                                                                                     \
+        uint8_t u[AVX2_REBUILT_CHUNK * (half_bytes)];                                         \
+        const uint8_t *g = group, *x = act;                                                   \
+        int64_t nsb = n_cols / TM_QK_K;                                                       \
+        for (int h = 0; h < 2; h++)                                                           \
+            for (int64_t b0 = 0; b0 < nsb; b0 += AVX2_REBUILT_CHUNK) {                        \
+                int64_t n = TM_MIN(AVX2_REBUILT_CHUNK, nsb - b0);                             \
+                for (int64_t b = 0; b < n; b++)                                               \
+                    rebuild(g + (b0 + b) * (sb_bytes), h, u + b * (half_bytes));              \
+                const uint8_t *xc = x + b0 * sizeof(tm_block_q8_k);                           \
+                float *yh = y + h * 8;                                                        \
+                AVX2_BY_PASSES(n_tokens, AVX2_REBUILT_PASS, rebuilt_pass);                    \
+            }                                                                                 \
+    }
+
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, avx2_q4_k_rebuilt_pass,
+                    TM_PACK_Q4_K_SB, AVX2_QK_HALF)
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, avx2_q5_k_rebuilt_pass,
+                    TM_PACK_Q5_K_SB, AVX2_QK_HALF)
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, avx2_q6_k_rebuilt_pass,
+                    TM_PACK_Q6_K_SB, AVX2_Q6K_HALF)
 
 static void avx2_gemm_fill(tm_kernels *k)
 {
