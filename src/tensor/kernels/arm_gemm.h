@@ -225,22 +225,25 @@ ARM_INLINE int32x4_t widen_s8_quartet(int8x16_t v, const int q)
  * j for the 16 rows, then 32 code vectors (tensor.h). Sub-block j reads vectors 8 (j / 2)
  * .. + 7, low nibbles for even j and high ones for odd; its sum for each row is scaled by
  * sc[j] in the integer lanes, and m[j] x (the token's sum of the sub-block's codes) gathers
- * the mins, both exact; the super-block ends with d x sum - dmin x mins in float. */
-ARM_INLINE void gemm_q4_k_pass(const int n_t, const int q0, const int nq, int64_t nsb,
-                               const uint8_t *group, const uint8_t *act, uint64_t act_stride,
-                               float *y, int64_t y_stride)
+ * the mins, both exact; the super-block ends with d x sum - dmin x mins in float.
+ * Q5_K (five): the same tables, then 8 vectors of fifth bits (word g's in vector g, bit j for
+ * sub-block j) before the 32 code vectors; each code gains its bit at bit 4 (codes 0..31). */
+ARM_INLINE void gemm_qk_affine_pass(const int n_t, const int q0, const int nq, const bool five,
+                                    int64_t nsb, const uint8_t *group, const uint8_t *act,
+                                    uint64_t act_stride, float *y, int64_t y_stride)
 {
     const int n_c = GEMM_CHAINS(n_t);
     float32x4_t acc[GEMM_TOKENS][4];
     for (int t = 0; t < n_t; t++)
         for (int q = 0; q < nq; q++)
             acc[t][q] = vdupq_n_f32(0);
-    const uint8x16_t low = vdupq_n_u8(0x0F), three = vdupq_n_u8(3);
+    const uint8x16_t low = vdupq_n_u8(0x0F), three = vdupq_n_u8(3), bit4 = vdupq_n_u8(0x10);
+    const int64_t sb_bytes = five ? TM_PACK_Q5_K_SB : TM_PACK_Q4_K_SB;
     for (int64_t b = 0; b < nsb; b++) {
-        const uint8_t *sb = group + b * TM_PACK_Q4_K_SB;
+        const uint8_t *sb = group + b * sb_bytes;
         if (n_t <= 2)
-            for (int l = 0; l < TM_PACK_Q4_K_SB; l += 256)
-                __builtin_prefetch(sb + 2 * TM_PACK_Q4_K_SB + l);
+            for (int l = 0; l < sb_bytes; l += 256)
+                __builtin_prefetch(sb + 2 * sb_bytes + l);
         const uint8_t *xb[GEMM_TOKENS];
         int16_t xsum[GEMM_TOKENS][8]; /* the sums of the tokens' sub-blocks of 32 codes */
         int32x4_t sumi[GEMM_TOKENS][4], mins[GEMM_TOKENS][4];
@@ -270,12 +273,18 @@ ARM_INLINE void gemm_q4_k_pass(const int n_t, const int q0, const int nq, int64_
                 for (int q = 0; q < nq; q++)
                     s[t][q][0] = s[t][q][1] = vdupq_n_s32(0);
             }
-            const uint8_t *qs = sb + TM_PACK_Q4_K_QS + (j >> 1) * 8 * 64;
+            const uint8_t *qs = sb + (five ? TM_PACK_Q5_K_QS : TM_PACK_Q4_K_QS) + (j >> 1) * 8 * 64;
+            const int8x16_t to_bit4 = vdupq_n_s8((int8_t)(4 - j)); /* bit j to bit 4 */
             for (int g = 0; g < 8; g++)
                 for (int q = 0; q < nq; q++) {
                     uint8x16_t p = quartet(qs + g * 64, q0 + q);
-                    int8x16_t w =
-                        vreinterpretq_s8_u8((j & 1) ? vshrq_n_u8(p, 4) : vandq_u8(p, low));
+                    uint8x16_t c = (j & 1) ? vshrq_n_u8(p, 4) : vandq_u8(p, low);
+                    if (five)
+                        c = vorrq_u8(
+                            c, vandq_u8(vshlq_u8(quartet(sb + TM_PACK_Q5_K_QH + g * 64, q0 + q),
+                                                 to_bit4),
+                                        bit4));
+                    int8x16_t w = vreinterpretq_s8_u8(c);
                     for (int t = 0; t < n_t; t++)
                         s[t][q][g % n_c] = dot_lane(s[t][q][g % n_c], w, x[t][g >> 2], g & 3);
                 }
@@ -389,11 +398,32 @@ ARM_INLINE void gemm_q6_k_pass(const int n_t, const int q0, const int nq, int64_
             vst1q_f32(y + t * y_stride + 4 * (q0 + q), acc[t][q]);
 }
 
+ARM_INLINE void gemm_q4_k_pass(const int n_t, const int q0, const int nq, int64_t nsb,
+                               const uint8_t *group, const uint8_t *act, uint64_t act_stride,
+                               float *y, int64_t y_stride)
+{
+    gemm_qk_affine_pass(n_t, q0, nq, false, nsb, group, act, act_stride, y, y_stride);
+}
+
+ARM_INLINE void gemm_q5_k_pass(const int n_t, const int q0, const int nq, int64_t nsb,
+                               const uint8_t *group, const uint8_t *act, uint64_t act_stride,
+                               float *y, int64_t y_stride)
+{
+    gemm_qk_affine_pass(n_t, q0, nq, true, nsb, group, act, act_stride, y, y_stride);
+}
+
 static void arm_gemm_x16_q4_k(int64_t n_cols, const void *group, const void *act,
                               uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
 {
     const uint8_t *x = act;
     GEMM_TOKEN_LOOP(gemm_q4_k_pass, n_cols / TM_QK_K, group);
+}
+
+static void arm_gemm_x16_q5_k(int64_t n_cols, const void *group, const void *act,
+                              uint64_t act_stride, int64_t n_tokens, float *y, int64_t y_stride)
+{
+    const uint8_t *x = act;
+    GEMM_TOKEN_LOOP(gemm_q5_k_pass, n_cols / TM_QK_K, group);
 }
 
 static void arm_gemm_x16_q6_k(int64_t n_cols, const void *group, const void *act,
@@ -436,6 +466,7 @@ static void arm_gemm_fill(tm_kernels *k)
     k->gemm_x16[TM_DTYPE_Q4_0] = arm_gemm_x16_q4_0;
     k->gemm_x16[TM_DTYPE_Q8_0] = arm_gemm_x16_q8_0;
     k->gemm_x16[TM_DTYPE_Q4_K] = arm_gemm_x16_q4_k;
+    k->gemm_x16[TM_DTYPE_Q5_K] = arm_gemm_x16_q5_k;
     k->gemm_x16[TM_DTYPE_Q6_K] = arm_gemm_x16_q6_k;
 }
 
