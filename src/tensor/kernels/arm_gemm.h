@@ -14,8 +14,8 @@
  * Code offsets: Q4_0's nibbles q (0..15, weight q - 8) go into SDOT as they are and the sum
  * starts at -8 x sum(activation codes), which the activation row carries (tm_pack_act_*);
  * our Q8_0 layout's q + 128 gets its sign back by flipping bit 7; Q6_K's codes are made
- * signed (c - 32) before the multiply; Q4_K's mins come out through the Q8_K sums of 16.
- * K-quant group scales multiply the 32-bit lanes, so a super-block ends in one conversion.
+ * signed (c - 32) before the multiply; Q4_K's and Q5_K's mins come out through the Q8_K sums
+ * of 16. K-quant group scales multiply the 32-bit lanes, so a super-block ends in one conversion.
  *
  * The integer sums are exact, so results equal the reference's up to float summation order.
  * Lane numbers must be immediates: dot_lane's switch folds away wherever the lane is a
