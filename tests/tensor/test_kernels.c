@@ -319,7 +319,7 @@ static int check_gemm(const char *name, const tm_kernels *k, const tm_kernels *r
  * as in check_gemm, never gets near those bounds. */
 static int check_gemm_extremes(const char *name, const tm_kernels *k, const tm_kernels *ref)
 {
-    const int64_t n = 512, n_rows = 16, n_t = 6;
+    const int64_t n = 512, n_rows = 16, n_t = 13;
     char label[96];
     snprintf(label, sizeof label, "%s (extremes)", name);
     int checks = 0;
@@ -344,7 +344,9 @@ static int check_gemm_extremes(const char *name, const tm_kernels *k, const tm_k
                 f[i] = (t % 2 ? 1.0f : -1.0f) * (t < 2 ? 1.0f : 1.0f - 0.002f * (float)(i % 5));
             gemm_case_set_token(&c, k, ref, t, f);
         }
-        checks += gemm_case_check(&c, k, ref, 1, label) + gemm_case_check(&c, k, ref, n_t, label);
+        /* 6 tokens: passes of 4 and 2; 13: the AVX2 K-quants' rebuilt chunks too */
+        checks += gemm_case_check(&c, k, ref, 1, label) + gemm_case_check(&c, k, ref, 6, label) +
+                  gemm_case_check(&c, k, ref, n_t, label);
         gemm_case_free(&c);
         tm_free(f);
     }

@@ -897,49 +897,52 @@ avx2_q5_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8
 
 /* The K-quants' GEMM. The passes above rebuild the codes (nibbles, Q5_K's fifth bits, Q6_K's
  * bit pairs) and Q4_K's and Q5_K's tables in every pass of 4 tokens: per Q6_K group, some 23
- * operations for the 4 tokens' 46. Batches of 4 tokens or more (prompts) instead rebuild a
+ * operations for the 4 tokens' 46. Batches of min_tokens or more (prompts) instead rebuild a
  * chunk of AVX2_REBUILT_CHUNK super-blocks of one half once, into a buffer on the stack that
  * stays in L1, and every pass of 4 tokens over the batch reads it back; the passes' float sums
  * go through y between chunks. One core, 2048 x 2048 by 64 and 256 tokens, three alternating
  * runs: Q4_K 56-84 -> 84-101 GMAC/s, Q5_K 35-55 -> 86-96, Q6_K 33-61 -> 72-86; pp512 of the
  * llama-1b-shape files, 2 threads, five alternating pairs, medians of the pairs' ratios: Q4_K_M
- * 1.12, Q5_K_M 1.54, Q6_K 1.22 (AMD Zen 3). Decoding and batches under 4 tokens keep the
- * passes: with one pass per half they rebuild each code once anyway. Q4_0 and Q8_0, whose
- * passes rebuild less (an and and a shift per word, or a flip and vpabsb), ran slower rebuilt
- * (one core: 0.81-0.92 and 0.85-0.97 of the passes' rate): not done. */
+ * 1.12, Q5_K_M 1.54, Q6_K 1.22 (AMD Zen 3). Smaller batches keep the passes: rebuilt from 4
+ * tokens on, the Q4_K_M file's prompts of 4 and 8 tokens ran 0.86 and 0.93 of the passes'
+ * rate (Q4_K rebuilds cheaply), 12 tokens 1.06, 16 1.20; the Q5_K_M and Q6_K files' 8 tokens
+ * 1.16 and 1.13, 4 tokens 1.01 and 1.04 (six alternating pairs each): so Q4_K from 12 tokens,
+ * Q5_K and Q6_K from 8. Q4_0 and Q8_0, whose passes rebuild less (an and and a shift per word,
+ * or a flip and vpabsb), ran slower rebuilt (one core: 0.81-0.92 and 0.85-0.97 of the passes'
+ * rate): not done. */
 #define AVX2_REBUILT_CHUNK 4 /* super-blocks: 1024 columns, at most 11 KiB rebuilt */
 /* (in the body below: the chunk of n super-blocks from b0 rebuilt in u, tokens t .. t + n_t - 1) */
 #define AVX2_REBUILT_PASS(fn, n_t, t) \
     fn(n_t, u, n, xc + (t)*act_stride, act_stride, yh + (t)*y_stride, y_stride, b0 == 0)
-#define AVX2_REBUILT_DEFINE(name, pass, rebuild, rebuilt_pass, sb_bytes, half_bytes)          \
-    AVX2_GEMM_DEFINE(name##_passes, pass, TM_QK_K, 1)                                         \
-    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
-                     int64_t n_tokens, float *y, int64_t y_stride)                            \
-    {                                                                                         \
-        if (n_tokens < AVX2_GEMM_TOKENS) {                                                    \
-            name##_passes(n_cols, group, act, act_stride, n_tokens, y, y_stride);             \
-            return;                                                                           \
-        }                                                                                     \
-        uint8_t u[AVX2_REBUILT_CHUNK * (half_bytes)];                                         \
-        const uint8_t *g = group, *x = act;                                                   \
-        int64_t nsb = n_cols / TM_QK_K;                                                       \
-        for (int h = 0; h < 2; h++)                                                           \
-            for (int64_t b0 = 0; b0 < nsb; b0 += AVX2_REBUILT_CHUNK) {                        \
-                int64_t n = TM_MIN(AVX2_REBUILT_CHUNK, nsb - b0);                             \
-                for (int64_t b = 0; b < n; b++)                                               \
-                    rebuild(g + (b0 + b) * (sb_bytes), h, u + b * (half_bytes));              \
-                const uint8_t *xc = x + b0 * sizeof(tm_block_q8_k);                           \
-                float *yh = y + h * 8;                                                        \
-                AVX2_BY_PASSES(n_tokens, AVX2_REBUILT_PASS, rebuilt_pass);                    \
-            }                                                                                 \
+#define AVX2_REBUILT_DEFINE(name, pass, rebuild, rebuilt_pass, sb_bytes, half_bytes, min_tokens) \
+    AVX2_GEMM_DEFINE(name##_passes, pass, TM_QK_K, 1)                                            \
+    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride,    \
+                     int64_t n_tokens, float *y, int64_t y_stride)                               \
+    {                                                                                            \
+        if (n_tokens < (min_tokens)) {                                                           \
+            name##_passes(n_cols, group, act, act_stride, n_tokens, y, y_stride);                \
+            return;                                                                              \
+        }                                                                                        \
+        uint8_t u[AVX2_REBUILT_CHUNK * (half_bytes)];                                            \
+        const uint8_t *g = group, *x = act;                                                      \
+        int64_t nsb = n_cols / TM_QK_K;                                                          \
+        for (int h = 0; h < 2; h++)                                                              \
+            for (int64_t b0 = 0; b0 < nsb; b0 += AVX2_REBUILT_CHUNK) {                           \
+                int64_t n = TM_MIN(AVX2_REBUILT_CHUNK, nsb - b0);                                \
+                for (int64_t b = 0; b < n; b++)                                                  \
+                    rebuild(g + (b0 + b) * (sb_bytes), h, u + b * (half_bytes));                 \
+                const uint8_t *xc = x + b0 * sizeof(tm_block_q8_k);                              \
+                float *yh = y + h * 8;                                                           \
+                AVX2_BY_PASSES(n_tokens, AVX2_REBUILT_PASS, rebuilt_pass);                       \
+            }                                                                                    \
     }
 
 AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, avx2_q4_k_rebuilt_pass,
-                    TM_PACK_Q4_K_SB, AVX2_QK_HALF)
+                    TM_PACK_Q4_K_SB, AVX2_QK_HALF, 12)
 AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, avx2_q5_k_rebuilt_pass,
-                    TM_PACK_Q5_K_SB, AVX2_QK_HALF)
+                    TM_PACK_Q5_K_SB, AVX2_QK_HALF, 8)
 AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, avx2_q6_k_rebuilt_pass,
-                    TM_PACK_Q6_K_SB, AVX2_Q6K_HALF)
+                    TM_PACK_Q6_K_SB, AVX2_Q6K_HALF, 8)
 
 static void avx2_gemm_fill(tm_kernels *k)
 {
