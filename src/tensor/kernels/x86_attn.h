@@ -131,49 +131,21 @@ static inline float hsum8(__m256 v)
                                                                                                \
     X86_ATTN_GROUPS(name, name##_heads)
 
-/* Row j of a cache: plain types by element, Q8_0 by its blocks of 32 (34 bytes). */
+/* Row j of a cache: plain types by element, Q8_0 and Q4_0 by their blocks of 32 (34 and 18
+ * bytes). */
 #define ROW_PLAIN(base, j, stride) ((base) + (j) * (stride))
 #define ROW_Q8_0(base, j, stride)  ((base) + (j) * ((stride) / 32) * 34)
-
-/* 8 values of a Q8_0 row from element d (d % 8 == 0): the codes times their block's scale. */
-static inline __m256 load8_q8_0(const uint8_t *row, int64_t d)
-{
-    const uint8_t *blk = row + d / 32 * 34;
-    uint16_t h;
-    memcpy(&h, blk, sizeof h);
-    __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 2 + d % 32)));
-    return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(h)), _mm256_cvtepi32_ps(c));
-}
-
-/* 8 values of a Q4_0 row from element d: nibbles (low ones for the first 16 of a block,
- * high ones for the rest) minus 8, times the block's scale. */
-static inline __m256 load8_q4_0(const uint8_t *row, int64_t d)
-{
-    const uint8_t *blk = row + d / 32 * 18;
-    int i = (int)(d % 32);
-    uint16_t h;
-    memcpy(&h, blk, sizeof h);
-    __m128i b = _mm_loadl_epi64((const __m128i *)(blk + 2 + i % 16));
-    if (i >= 16)
-        b = _mm_srli_epi16(b, 4);
-    b = _mm_sub_epi8(_mm_and_si128(b, _mm_set1_epi8(0x0F)), _mm_set1_epi8(8));
-    return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(h)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b)));
-}
-
-#define ROW_Q4_0(base, j, stride) ((base) + (j) * ((stride) / 32) * 18)
-#define LOAD8_Q4_0(row, d)        load8_q4_0((row), (d))
-#define LOAD8_F32(row, d)         _mm256_loadu_ps((row) + (d))
-#define LOAD8_F16(row, d)         load8_f16((row) + (d))
-#define LOAD8_Q8_0(row, d)        load8_q8_0((row), (d))
+#define ROW_Q4_0(base, j, stride)  ((base) + (j) * ((stride) / 32) * 18)
+#define LOAD8_F32(row, d)          _mm256_loadu_ps((row) + (d))
+#define LOAD8_F16(row, d)          load8_f16((row) + (d))
 
 X86_ATTN_SCORES(x86_attn_scores_f32_8, float, ROW_PLAIN, LOAD8_F32)
 X86_ATTN_SCORES(x86_attn_scores_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
-X86_ATTN_SCORES(x86_attn_scores_q8_0_8, uint8_t, ROW_Q8_0, LOAD8_Q8_0)
 X86_ATTN_VALUES(x86_attn_values_f32_8, float, ROW_PLAIN, LOAD8_F32)
 X86_ATTN_VALUES(x86_attn_values_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
-X86_ATTN_VALUES(x86_attn_values_q8_0_8, uint8_t, ROW_Q8_0, LOAD8_Q8_0)
-X86_ATTN_SCORES(x86_attn_scores_q4_0_8, uint8_t, ROW_Q4_0, LOAD8_Q4_0)
-X86_ATTN_VALUES(x86_attn_values_q4_0_8, uint8_t, ROW_Q4_0, LOAD8_Q4_0)
+
+/* Q8_0 and Q4_0 rows: their own kernels, a block at a time */
+#include "x86_attn_blocks.h"
 
 /* Scores over F16 keys laid by dimension (tm_attn_scores_f16_by_dim_ref): H query heads by P
  * vectors of 8 keys per step, each query element broadcast against the P vectors of one
