@@ -3,8 +3,8 @@
  * row is loaded (and for F16 converted) once for up to four query heads of its group: grouped-
  * query attention reads the cache once per kv head, not once per query head. Rows whose
  * width is not a multiple of 8 take the reference. Q8_0 and Q4_0 rows (widths a multiple of
- * 32) are dequantized as they are read: fewer bytes than F16 for a few more instructions per
- * vector. */
+ * 32) are read in place, fewer bytes than F16: on 256-bit vectors by x86_attn_blocks.h (scores
+ * in 16-bit integers), on 512-bit ones dequantized 16 values at a time (x512_* below). */
 #ifndef TM_KERNELS_X86_ATTN_H
 #define TM_KERNELS_X86_ATTN_H
 
