@@ -90,8 +90,10 @@ static inline float hsum8(__m256 v)
  * dimensions (C = 1 or 2) stay in registers across all n rows, each row's vectors loaded (and
  * converted) once for the H heads, and are added to out once at the end. (Added to out row by
  * row, every multiply-add took a load and a store of its sum, and the store port bounded them:
- * the llama-1b-shape Q4_0 file's pp2048 spent 15% of its time here on an AMD Zen 3.) */
-#define X86_ATTN_VALUES(name, elem, ROW, LOAD8)                                                \
+ * the llama-1b-shape Q4_0 file's pp2048 spent 15% of its time here on an AMD Zen 3.)
+ * LOADC(row, d0, C, x) gives x[0..C) the row's values from d0: LOAD8S over a LOAD8 for plain
+ * rows, a block's half for Q8_0 and Q4_0 (x86_attn_blocks.h). */
+#define X86_ATTN_VALUES(name, elem, ROW, LOADC)                                                \
     static inline __attribute__((always_inline)) void name##_run(                              \
         const int H, const int C, int64_t n, const elem *vv, int64_t v_stride, const float *w, \
         int64_t w_stride, int64_t d0, float *out, int64_t o_stride)                            \
@@ -103,8 +105,7 @@ static inline float hsum8(__m256 v)
         for (int64_t j = 0; j < n; j++) {                                                      \
             const elem *row = ROW(vv, j, v_stride);                                            \
             __m256 x[2];                                                                       \
-            for (int c = 0; c < C; c++)                                                        \
-                x[c] = LOAD8(row, d0 + 8 * c);                                                 \
+            LOADC(row, d0, C, x);                                                              \
             for (int h = 0; h < H; h++) {                                                      \
                 __m256 wj = _mm256_set1_ps(w[h * w_stride + j]);                               \
                 for (int c = 0; c < C; c++)                                                    \
@@ -138,11 +139,18 @@ static inline float hsum8(__m256 v)
 #define ROW_Q4_0(base, j, stride)  ((base) + (j) * ((stride) / 32) * 18)
 #define LOAD8_F32(row, d)          _mm256_loadu_ps((row) + (d))
 #define LOAD8_F16(row, d)          load8_f16((row) + (d))
+#define LOAD8S(LOAD8, row, d0, C, x)               \
+    do {                                           \
+        for (int c_ = 0; c_ < (C); c_++)           \
+            (x)[c_] = LOAD8((row), (d0) + 8 * c_); \
+    } while (0)
+#define LOADC_F32(row, d0, C, x) LOAD8S(LOAD8_F32, row, d0, C, x)
+#define LOADC_F16(row, d0, C, x) LOAD8S(LOAD8_F16, row, d0, C, x)
 
 X86_ATTN_SCORES(x86_attn_scores_f32_8, float, ROW_PLAIN, LOAD8_F32)
 X86_ATTN_SCORES(x86_attn_scores_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
-X86_ATTN_VALUES(x86_attn_values_f32_8, float, ROW_PLAIN, LOAD8_F32)
-X86_ATTN_VALUES(x86_attn_values_f16_8, uint16_t, ROW_PLAIN, LOAD8_F16)
+X86_ATTN_VALUES(x86_attn_values_f32_8, float, ROW_PLAIN, LOADC_F32)
+X86_ATTN_VALUES(x86_attn_values_f16_8, uint16_t, ROW_PLAIN, LOADC_F16)
 
 /* Q8_0 and Q4_0 rows: their own kernels, a block at a time */
 #include "x86_attn_blocks.h"

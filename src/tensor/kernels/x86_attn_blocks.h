@@ -188,43 +188,17 @@ static inline __m256 x86_q16_heads(const int H, const int K, int64_t dim, const 
 X86_BLOCKS_SCORES_STEP(x86_attn_scores_q8_0_8, x86_q8_0_i16, 34)
 X86_BLOCKS_SCORES_STEP(x86_attn_scores_q4_0_8, x86_q4_0_i16, 18)
 
-/* Values: the sums of H heads over 16 dimensions (half of a block) stay in registers across
- * all n rows, as X86_ATTN_VALUES does; each row's 16 values converted once for the H heads
- * with one scale. */
-#define X86_BLOCKS_VALUES(name, HALF, block_bytes)                                                \
-    static inline __attribute__((always_inline)) void name##_heads(                               \
-        const int H, int64_t n, int64_t dim, const uint8_t *vv, int64_t v_stride, const float *w, \
-        int64_t w_stride, float *out, int64_t o_stride)                                           \
-    {                                                                                             \
-        const int64_t row_bytes = v_stride / 32 * (block_bytes);                                  \
-        for (int64_t d0 = 0; d0 < dim; d0 += 16) {                                                \
-            const uint8_t *blk0 = vv + d0 / 32 * (block_bytes);                                   \
-            const int half = (int)(d0 % 32 / 16);                                                 \
-            __m256 acc[4][2];                                                                     \
-            for (int h = 0; h < H; h++)                                                           \
-                acc[h][0] = acc[h][1] = _mm256_setzero_ps();                                      \
-            for (int64_t j = 0; j < n; j++) {                                                     \
-                const uint8_t *blk = blk0 + j * row_bytes;                                        \
-                __m256 scale = _mm256_set1_ps(x86_block_scale(blk));                              \
-                __m256 x[2];                                                                      \
-                HALF(blk, half, scale, x);                                                        \
-                for (int h = 0; h < H; h++) {                                                     \
-                    __m256 wj = _mm256_set1_ps(w[h * w_stride + j]);                              \
-                    acc[h][0] = _mm256_fmadd_ps(wj, x[0], acc[h][0]);                             \
-                    acc[h][1] = _mm256_fmadd_ps(wj, x[1], acc[h][1]);                             \
-                }                                                                                 \
-            }                                                                                     \
-            for (int h = 0; h < H; h++)                                                           \
-                for (int c = 0; c < 2; c++) {                                                     \
-                    float *o = out + h * o_stride + d0 + 8 * c;                                   \
-                    _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), acc[h][c]));            \
-                }                                                                                 \
-        }                                                                                         \
-    }                                                                                             \
-                                                                                                  \
-    X86_ATTN_GROUPS(name, name##_heads)
+/* Values: X86_ATTN_VALUES (x86_attn.h) over 16 values of a block at a time (a row's widths are
+ * whole blocks, so C is 2), converted once for the H heads with one scale. */
+#define LOADC_BLOCKS(HALF, block_bytes, row, d0, x)                                    \
+    do {                                                                               \
+        const uint8_t *blk_ = (row) + (d0) / 32 * (block_bytes);                       \
+        HALF(blk_, (int)((d0) % 32 / 16), _mm256_set1_ps(x86_block_scale(blk_)), (x)); \
+    } while (0)
+#define LOADC_Q8_0(row, d0, C, x) LOADC_BLOCKS(x86_q8_0_half, 34, row, d0, x)
+#define LOADC_Q4_0(row, d0, C, x) LOADC_BLOCKS(x86_q4_0_half, 18, row, d0, x)
 
-X86_BLOCKS_VALUES(x86_attn_values_q8_0_8, x86_q8_0_half, 34)
-X86_BLOCKS_VALUES(x86_attn_values_q4_0_8, x86_q4_0_half, 18)
+X86_ATTN_VALUES(x86_attn_values_q8_0_8, uint8_t, ROW_Q8_0, LOADC_Q8_0)
+X86_ATTN_VALUES(x86_attn_values_q4_0_8, uint8_t, ROW_Q4_0, LOADC_Q4_0)
 
 #endif
