@@ -136,11 +136,143 @@ static void test_attention_is_causal_and_grouped(void)
     check_attention(TM_DTYPE_F16);
 }
 
+/* Attention reads a kv head's keys and values through the block table in runs: over
+ * consecutive blocks one run (row layouts), a new one at each jump. A table with both (blocks
+ * 1-4 in a row, then 0, 6 and 5), two kv heads of two query heads, windows that start inside a
+ * block, and every kernel table this CPU runs with each cache type that lies in rows (F32, Q8_0,
+ * Q4_0), against the softmax computed here from the cache's own (dequantized) rows. */
+enum { RB_TOKENS = 8, RB_BLOCKS = 7, RB_DIM = 32, RB_HEADS_KV = 2, RB_GROUP = 2 };
+
+static void check_attention_runs(const tm_kernels *k, uint32_t type, int32_t window)
+{
+    const int32_t table[RB_BLOCKS] = {1, 2, 3, 4, 0, 6, 5};
+    const int64_t n_pos = (int64_t)RB_BLOCKS * RB_TOKENS;
+    uint64_t row_bytes = 0;
+    TM_CHECK(tm_dtype_row_bytes(type, RB_DIM, &row_bytes));
+    uint64_t slab = row_bytes * RB_TOKENS, head_stride = slab * RB_BLOCKS;
+    char *k_store = tm_calloc(1, head_stride * RB_HEADS_KV),
+         *v_store = tm_calloc(1, head_stride * RB_HEADS_KV);
+    float *k_rows = tm_calloc((size_t)(n_pos * RB_HEADS_KV * RB_DIM), sizeof(float)),
+          *v_rows = tm_calloc((size_t)(n_pos * RB_HEADS_KV * RB_DIM), sizeof(float));
+    tm_rng rng;
+    tm_rng_seed(&rng, 11 + type);
+    const tm_type_traits *tr = tm_type_traits_get(type);
+    for (int64_t p = 0; p < n_pos; p++) /* position p of head h: the cache's row, and as read */
+        for (int h = 0; h < RB_HEADS_KV; h++) {
+            float kf[RB_DIM], vf[RB_DIM];
+            for (int d = 0; d < RB_DIM; d++) {
+                kf[d] = (float)(tm_rng_uniform(&rng) * 2 - 1);
+                vf[d] = (float)(tm_rng_uniform(&rng) * 2 - 1);
+            }
+            uint64_t at = (uint64_t)h * head_stride + (uint64_t)table[p / RB_TOKENS] * slab +
+                          (uint64_t)(p % RB_TOKENS) * row_bytes;
+            tr->quantize(kf, k_store + at, RB_DIM);
+            tr->quantize(vf, v_store + at, RB_DIM);
+            tr->to_float(k_store + at, k_rows + (p * RB_HEADS_KV + h) * RB_DIM, RB_DIM);
+            tr->to_float(v_store + at, v_rows + (p * RB_HEADS_KV + h) * RB_DIM, RB_DIM);
+        }
+    enum { N_Q = 3, N_HEAD = RB_HEADS_KV * RB_GROUP };
+    const int32_t pos0 = (int32_t)n_pos - N_Q; /* the last three positions query */
+    float q[N_Q][N_HEAD * RB_DIM], out[N_Q][N_HEAD * RB_DIM];
+    for (int t = 0; t < N_Q; t++)
+        for (int i = 0; i < N_HEAD * RB_DIM; i++)
+            q[t][i] = (float)(tm_rng_uniform(&rng) * 2 - 1);
+    float *scores = tm_calloc(2 * RB_GROUP * (size_t)(n_pos + 1), sizeof(float));
+    tm_err err = {0};
+    tm_pool *pool = NULL;
+    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
+    if (!pool)
+        return;
+    tm_attn_args a = {.q = &q[0][0],
+                      .q_stride = N_HEAD * RB_DIM,
+                      .k_base = k_store,
+                      .v_base = v_store,
+                      .k_block_bytes = slab,
+                      .v_block_bytes = slab,
+                      .k_row_bytes = row_bytes,
+                      .v_row_bytes = row_bytes,
+                      .k_head_bytes = head_stride,
+                      .v_head_bytes = head_stride,
+                      .kv_stride = RB_DIM,
+                      .v_stride = RB_DIM,
+                      .blocks = table,
+                      .block_tokens = RB_TOKENS,
+                      .scores_fn = k->attn_scores[type],
+                      .values_fn = k->attn_values[type],
+                      .exp_sum = k->exp_sum,
+                      .out = &out[0][0],
+                      .out_stride = N_HEAD * RB_DIM,
+                      .n_tokens = N_Q,
+                      .pos0 = pos0,
+                      .n_head = N_HEAD,
+                      .n_head_kv = RB_HEADS_KV,
+                      .head_dim = RB_DIM,
+                      .head_dim_v = RB_DIM,
+                      .scale = 0.3f,
+                      .window = window,
+                      .scores = scores,
+                      .scores_per_thread = RB_GROUP * (n_pos + 1)};
+    tm_attention(pool, &a);
+    double worst = 0;
+    for (int t = 0; t < N_Q; t++)
+        for (int hq = 0; hq < N_HEAD; hq++) {
+            int h = hq / RB_GROUP;
+            int64_t n_keys = pos0 + t + 1,
+                    first = window > 0 && n_keys > window ? n_keys - window : 0;
+            double w[RB_BLOCKS * RB_TOKENS], m = -1e30, sum = 0;
+            for (int64_t p = first; p < n_keys; p++) {
+                double dot = 0;
+                for (int d = 0; d < RB_DIM; d++)
+                    dot +=
+                        (double)q[t][hq * RB_DIM + d] * k_rows[(p * RB_HEADS_KV + h) * RB_DIM + d];
+                w[p] = dot * 0.3;
+                m = w[p] > m ? w[p] : m;
+            }
+            for (int64_t p = first; p < n_keys; p++)
+                sum += w[p] = exp(w[p] - m);
+            for (int d = 0; d < RB_DIM; d++) {
+                double want = 0;
+                for (int64_t p = first; p < n_keys; p++)
+                    want += w[p] / sum * v_rows[(p * RB_HEADS_KV + h) * RB_DIM + d];
+                double e = fabs(out[t][hq * RB_DIM + d] - want);
+                worst = e > worst ? e : worst;
+            }
+        }
+    /* float sums: near 1e-7; the integer scores over Q8_0 and Q4_0 keys (AVX2), which round
+     * the query to 16 bits: near 2e-6 */
+    TM_CHECK_MSG(worst < 2e-5, "%s cache, window %d: attention off by %g", tm_dtype_name(type),
+                 window, worst);
+    tm_pool_free(pool);
+    tm_free(scores);
+    tm_free(k_rows);
+    tm_free(v_rows);
+    tm_free(k_store);
+    tm_free(v_store);
+}
+
+static void test_attention_runs_over_consecutive_blocks_and_jumps(void)
+{
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    const char *names[8];
+    int n_tables = tm_kernels_available(&cpu, names, 8);
+    const uint32_t types[] = {TM_DTYPE_F32, TM_DTYPE_Q8_0, TM_DTYPE_Q4_0};
+    for (int i = 0; i < n_tables; i++) {
+        tm_kernels k;
+        tm_err err = {0};
+        TM_CHECK_OK(tm_kernels_init(&k, &cpu, names[i], &err), &err);
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+            for (int window = 0; window <= 45; window += 45) /* 45: from inside block 1 */
+                check_attention_runs(&k, types[t], window);
+    }
+}
+
 int main(void)
 {
     TM_RUN(test_rms_norm);
     TM_RUN(test_rope_position_zero_is_identity_and_pairs_differ_by_kind);
     TM_RUN(test_rope_factors_divide_the_angle);
     TM_RUN(test_attention_is_causal_and_grouped);
+    TM_RUN(test_attention_runs_over_consecutive_blocks_and_jumps);
     return tm_test_result();
 }
