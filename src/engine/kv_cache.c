@@ -319,6 +319,11 @@ static void let_go(tm_kv_cache *c, int32_t b, const tm_token *tokens, int32_t fi
 
 /* ---- the pool ---------------------------------------------------------------------------- */
 
+static double gib(uint64_t bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0 * 1024.0);
+}
+
 tm_status tm_kv_cache_create(const tm_model *model, const tm_kv_cache_params *params,
                              tm_kv_cache **out, tm_err *err)
 {
@@ -327,6 +332,19 @@ tm_status tm_kv_cache_create(const tm_model *model, const tm_kv_cache_params *pa
     tm_status st = tm_kv_cache_plan(model, &p, &plan, err);
     if (st != TM_OK)
         return st;
+    /* The store's pages become resident only as positions are written, so a cache the machine
+     * cannot hold would be allocated all the same and fail much later, the OS killing the
+     * process (and every session it serves) as the context fills. */
+    tm_sysmem mem;
+    uint64_t weights = tm_model_weight_bytes(model);
+    if (tm_sysmem_get(&mem) && mem.total_bytes > 0 &&
+        plan.bytes > mem.total_bytes - TM_MIN(weights, mem.total_bytes))
+        return tm_fail(err, TM_E_NOMEM,
+                       "a KV cache of %lld positions takes %.1f GiB, which with the weights' %.1f "
+                       "GiB is more than this machine's %.1f GiB of memory (a smaller context, "
+                       "a KV budget or a q8_0 or q4_0 cache takes less)",
+                       (long long)plan.n_blocks * plan.block_tokens, gib(plan.bytes), gib(weights),
+                       gib(mem.total_bytes));
     tm_kv_cache *c = tm_calloc(1, sizeof *c);
     if (!c)
         return tm_fail(err, TM_E_NOMEM, "KV cache");

@@ -457,6 +457,15 @@ static void test_bad_parameters(void)
     cp = tm_kv_cache_params_default();
     cp.n_blocks = -1;
     TM_CHECK_STATUS(tm_kv_cache_create(f.model, &cp, &c, &err), TM_E_ARG, &err);
+    tm_sysmem mem;
+    if (tm_sysmem_get(&mem) && mem.total_bytes > 0) {
+        /* a budget half again the machine's memory: refused up front, not allocated (its two
+         * halves, each under the memory, would each be granted, and fail as they filled) */
+        cp = tm_kv_cache_params_default();
+        cp.mem_bytes = mem.total_bytes / 2 * 3;
+        TM_CHECK_STATUS(tm_kv_cache_create(f.model, &cp, &c, &err), TM_E_NOMEM, &err);
+        TM_CHECK_MSG(strstr(err.msg, "this machine's") != NULL, "message: %s", err.msg);
+    }
     cp = tm_kv_cache_params_default();
     cp.mem_bytes = 1 << 20; /* a budget: as many blocks as fit */
     TM_CHECK_OK(tm_kv_cache_create(f.model, &cp, &c, &err), &err);
