@@ -19,11 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REPS 100
+#define MAX_REPS  100
+#define MAX_LIST  16 /* values of one of -p, -n, -d */
+#define MAX_TESTS 64 /* pp and tg tests of one run, and the prefix test */
+
+/* A list flag's values (-p 128,512): a test per value, and per depth and -n value for tg. */
+typedef struct value_list {
+    int64_t v[MAX_LIST];
+    int n;
+} value_list;
 
 typedef struct bench_args {
     const char *model_path;
-    int64_t n_prompt, n_gen, depth, reps, n_threads;
+    value_list prompts, gens, depths; /* 0 in prompts or gens: no such test */
+    int64_t reps, n_threads;
     int64_t prefix; /* --prefix-test N; 0: none */
     bool json, pp_tg_given;
     tm_cli_kv kv;
@@ -55,7 +64,8 @@ static void usage(FILE *out)
             "-n tokens one at a time, after -d tokens of context), each -r times: median, min\n"
             "and max tokens/s, peak memory, and the fraction of this machine's limit (its\n"
             "measured memory bandwidth over the bytes each generated token reads). -p 0 or\n"
-            "-n 0 skips a test.\n"
+            "-n 0 skips a test. -p, -n and -d take comma-separated lists (-p 128,512\n"
+            "-d 0,4096): a pp test per -p value, a tg test per -n value and depth.\n"
             "\n"
             "  --prefix-test N          prefix reuse: two sequences on one KV cache share a\n"
             "                           prompt of N tokens and end in different ones of 20;\n"
@@ -72,14 +82,20 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of any number of figures, which it sorts. */
+static double median_sorting(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
 static void stats_of(const double *x, int n, double *median, double *min, double *max)
 {
     double s[MAX_REPS];
     memcpy(s, x, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    *median = median_sorting(s, n);
     *min = s[0];
     *max = s[n - 1];
-    *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 
 static void stats(const test_result *r, double *median, double *min, double *max)
@@ -87,11 +103,65 @@ static void stats(const test_result *r, double *median, double *min, double *max
     stats_of(r->tps, r->n, median, min, max);
 }
 
+/* The median of n <= MAX_REPS figures. */
 static double median_of(const double *x, int n)
 {
     double med, min, max;
     stats_of(x, n, &med, &min, &max);
     return med;
+}
+
+/* "512" or "128,512": each value an integer in lo..hi; at most MAX_LIST of them. */
+static bool parse_list(const char *flag, const char *value, int64_t lo, int64_t hi, value_list *out)
+{
+    out->n = 0;
+    for (const char *at = value;;) {
+        const char *comma = strchr(at, ',');
+        size_t len = comma ? (size_t)(comma - at) : strlen(at);
+        char item[32];
+        if (out->n == MAX_LIST) {
+            fprintf(stderr, "error: %s: more than %d values in '%s'\n", flag, MAX_LIST, value);
+            return false;
+        }
+        if (len >= sizeof item) {
+            fprintf(stderr, "error: %s: '%.*s' is not an integer in %lld..%lld\n", flag, (int)len,
+                    at, (long long)lo, (long long)hi);
+            return false;
+        }
+        memcpy(item, at, len);
+        item[len] = '\0';
+        if (!tm_cli_int(flag, item, lo, hi, &out->v[out->n++]))
+            return false;
+        if (!comma)
+            return true;
+        at = comma + 1;
+    }
+}
+
+static int64_t list_max(const value_list *l)
+{
+    int64_t m = 0;
+    for (int i = 0; i < l->n; i++)
+        m = TM_MAX(m, l->v[i]);
+    return m;
+}
+
+/* The tests a run makes: a pp test per non-zero -p value, a tg test per non-zero -n value and
+ * distinct depth, and the prefix test. */
+static int count_tests(const bench_args *a)
+{
+    int pp = 0, tg = 0, depths = 0;
+    for (int i = 0; i < a->prompts.n; i++)
+        pp += a->prompts.v[i] > 0;
+    for (int i = 0; i < a->gens.n; i++)
+        tg += a->gens.v[i] > 0;
+    for (int i = 0; i < a->depths.n; i++) {
+        bool again = false;
+        for (int j = 0; j < i; j++)
+            again = again || a->depths.v[j] == a->depths.v[i];
+        depths += !again;
+    }
+    return pp + tg * depths + (a->prefix > 0);
 }
 
 /* Deterministic token ids spread over the vocabulary (no tokenizer needed). */
@@ -163,82 +233,126 @@ typedef struct limit_probe {
     double bw_fixed;
 } limit_probe;
 
+/* One pp test of n_prompt tokens into r. */
+static tm_status run_pp(const bench_args *a, tm_model *m, tm_session *s, int64_t n_prompt,
+                        tm_token *tokens, float *logits, test_result *r, tm_err *err)
+{
+    int32_t n_vocab = tm_model_n_vocab(m);
+    tm_status st = TM_OK;
+    snprintf(r->name, sizeof r->name, "pp%lld", (long long)n_prompt);
+    r->n_prompt = n_prompt;
+    /* one untimed warm-up run: page in the weights, size the caches */
+    for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
+        tm_session_reset(s);
+        fill_tokens(tokens, n_prompt, n_vocab, (uint64_t)rep + 2);
+        if (rep >= 0)
+            r->machine[r->n] = tm_macpeak_measure(m, s->pool);
+        int64_t t0 = tm_time_us();
+        st = tm_session_eval(s, tokens, (int32_t)n_prompt, logits, false, err);
+        double dt = (double)(tm_time_us() - t0) / 1e6;
+        if (rep >= 0)
+            r->tps[r->n++] = (double)n_prompt / dt;
+    }
+    return st;
+}
+
+/* One tg test of n_gen tokens after the session's first depth positions, which hold the
+ * context: each repetition (and the warm-up) cuts the sequence back to them and generates its
+ * own tokens after them (into tokens). */
+static tm_status run_tg(const bench_args *a, tm_model *m, tm_session *s, const limit_probe *probe,
+                        int64_t n_gen, int64_t depth, tm_token *tokens, float *logits,
+                        test_result *r, tm_err *err)
+{
+    int32_t n_vocab = tm_model_n_vocab(m);
+    tm_status st = TM_OK;
+    if (depth > 0)
+        snprintf(r->name, sizeof r->name, "tg%lld@d%lld", (long long)n_gen, (long long)depth);
+    else
+        snprintf(r->name, sizeof r->name, "tg%lld", (long long)n_gen);
+    r->n_gen = n_gen;
+    r->depth = depth;
+    for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
+        tm_session_truncate(s, (int32_t)depth);
+        fill_tokens(tokens, n_gen, n_vocab, (uint64_t)rep + 100);
+        if (rep >= 0)
+            r->machine[r->n] = probe->bw_fixed > 0
+                                   ? probe->bw_fixed
+                                   : tm_membw_read(s->pool, probe->ranges, probe->n_ranges, 2,
+                                                   m->kernels.read_sum);
+        int64_t t0 = tm_time_us();
+        for (int64_t k = 0; k < n_gen && st == TM_OK; k++)
+            st = tm_session_eval(s, tokens + k, 1, logits, false, err);
+        double dt = (double)(tm_time_us() - t0) / 1e6;
+        if (rep >= 0)
+            r->tps[r->n++] = (double)n_gen / dt;
+    }
+    return st;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Every pp test in the order given, then the tg tests depth by depth, from the shallowest:
+ * one sequence of context tokens, each depth's evaluated (untimed) on top of the one before. */
 static tm_status run_tests(const bench_args *a, tm_model *m, const limit_probe *probe,
                            test_result *res, int *n_res, tm_err *err)
 {
     int32_t n_vocab = tm_model_n_vocab(m);
-    int64_t n_ctx = TM_MAX(a->n_prompt, a->depth + a->n_gen) + 1;
+    int64_t max_p = list_max(&a->prompts), max_n = list_max(&a->gens),
+            max_d = max_n > 0 ? list_max(&a->depths) : 0;
+    int64_t n_ctx = TM_MAX(max_p, max_d + max_n) + 1;
     if (n_ctx > tm_model_n_ctx_train(m) && tm_model_n_ctx_train(m) > 0)
         fprintf(stderr, "note: %lld positions exceed the model's training context of %d\n",
                 (long long)n_ctx, tm_model_n_ctx_train(m));
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)n_ctx;
     sp.n_threads = (int32_t)a->n_threads;
-    sp.n_batch = (int32_t)TM_MAX(TM_MAX(a->n_prompt, 1), TM_MIN(a->depth, 512));
+    sp.n_batch = (int32_t)TM_MAX(TM_MAX(max_p, 1), TM_MIN(max_d, 512));
     /* these tests measure computing: nothing is taken from earlier repetitions */
     tm_cli_kv kv = a->kv;
     kv.no_prefix_reuse = true;
     tm_kv_cache *cache = NULL;
     tm_session *s = NULL;
-    tm_token *tokens = tm_malloc((size_t)(n_ctx + 1) * sizeof *tokens);
+    tm_token *tokens = tm_malloc((size_t)(TM_MAX(max_p, max_n) + 1) * sizeof *tokens);
+    tm_token *context = tm_malloc((size_t)(max_d + 1) * sizeof *context);
     float *logits = tm_malloc((size_t)n_vocab * sizeof *logits);
-    tm_status st = tokens && logits ? tm_cli_kv_setup(&kv, m, 1, &sp, &cache, err)
-                                    : tm_fail(err, TM_E_NOMEM, "bench buffers");
+    tm_status st = tokens && context && logits ? tm_cli_kv_setup(&kv, m, 1, &sp, &cache, err)
+                                               : tm_fail(err, TM_E_NOMEM, "bench buffers");
     if (st == TM_OK)
         st = tm_session_create(m, &sp, &s, err);
-    if (st == TM_OK && a->n_prompt > 0) {
-        test_result *r = &res[(*n_res)++];
-        snprintf(r->name, sizeof r->name, "pp%lld", (long long)a->n_prompt);
-        r->n_prompt = a->n_prompt;
-        /* one untimed warm-up run: page in the weights, size the caches */
-        for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
+    for (int i = 0; i < a->prompts.n && st == TM_OK; i++)
+        if (a->prompts.v[i] > 0)
+            st = run_pp(a, m, s, a->prompts.v[i], tokens, logits, &res[(*n_res)++], err);
+    value_list depths = a->depths;
+    qsort(depths.v, (size_t)depths.n, sizeof depths.v[0], cmp_i64);
+    fill_tokens(context, max_d, n_vocab, 99);
+    int64_t have = -1; /* context positions in the sequence; -1: not begun */
+    for (int di = 0; di < depths.n && max_n > 0 && st == TM_OK; di++) {
+        int64_t depth = depths.v[di];
+        if (di > 0 && depth == depths.v[di - 1])
+            continue; /* a depth given twice is tested once */
+        if (have < 0) {
             tm_session_reset(s);
-            fill_tokens(tokens, a->n_prompt, n_vocab, (uint64_t)rep + 2);
-            if (rep >= 0)
-                r->machine[r->n] = tm_macpeak_measure(m, s->pool);
-            int64_t t0 = tm_time_us();
-            st = tm_session_eval(s, tokens, (int32_t)a->n_prompt, logits, false, err);
-            double dt = (double)(tm_time_us() - t0) / 1e6;
-            if (rep >= 0)
-                r->tps[r->n++] = (double)a->n_prompt / dt;
+            have = 0;
         }
-    }
-    if (st == TM_OK && a->n_gen > 0) {
-        test_result *r = &res[(*n_res)++];
-        if (a->depth > 0)
-            snprintf(r->name, sizeof r->name, "tg%lld@d%lld", (long long)a->n_gen,
-                     (long long)a->depth);
-        else
-            snprintf(r->name, sizeof r->name, "tg%lld", (long long)a->n_gen);
-        r->n_gen = a->n_gen;
-        r->depth = a->depth;
-        /* the context is evaluated once, untimed; each repetition (and the warm-up) cuts the
-         * sequence back to it and generates its own tokens after it */
-        tm_session_reset(s);
-        fill_tokens(tokens, a->depth, n_vocab, 99);
-        for (int64_t at = 0; at < a->depth && st == TM_OK; at += sp.n_batch) {
-            int32_t n = (int32_t)TM_MIN(sp.n_batch, a->depth - at);
-            st = tm_session_eval(s, tokens + at, n, NULL, false, err);
+        tm_session_truncate(s, (int32_t)have);
+        for (; have < depth && st == TM_OK;) {
+            int32_t n = (int32_t)TM_MIN(sp.n_batch, depth - have);
+            st = tm_session_eval(s, context + have, n, NULL, false, err);
+            have += n;
         }
-        for (int rep = -1; rep < a->reps && st == TM_OK; rep++) {
-            tm_session_truncate(s, (int32_t)a->depth);
-            fill_tokens(tokens + a->depth, a->n_gen, n_vocab, (uint64_t)rep + 100);
-            if (rep >= 0)
-                r->machine[r->n] = probe->bw_fixed > 0
-                                       ? probe->bw_fixed
-                                       : tm_membw_read(s->pool, probe->ranges, probe->n_ranges, 2,
-                                                       m->kernels.read_sum);
-            int64_t t0 = tm_time_us();
-            for (int64_t k = 0; k < a->n_gen && st == TM_OK; k++)
-                st = tm_session_eval(s, tokens + a->depth + k, 1, logits, false, err);
-            double dt = (double)(tm_time_us() - t0) / 1e6;
-            if (rep >= 0)
-                r->tps[r->n++] = (double)a->n_gen / dt;
-        }
+        for (int gi = 0; gi < a->gens.n && st == TM_OK; gi++)
+            if (a->gens.v[gi] > 0)
+                st = run_tg(a, m, s, probe, a->gens.v[gi], depth, tokens, logits, &res[(*n_res)++],
+                            err);
     }
     tm_session_free(s);
     tm_kv_cache_free(cache);
     tm_free(tokens);
+    tm_free(context);
     tm_free(logits);
     return st;
 }
@@ -385,7 +499,11 @@ int tm_app_bench_main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "suite") == 0)
         return tm_app_bench_suite_main(argc - 1, argv + 1);
-    bench_args a = {NULL, 512, 128, 0, 5, 0, 0, false, false, tm_cli_kv_default()};
+    bench_args a = {.prompts = {{512}, 1},
+                    .gens = {{128}, 1},
+                    .depths = {{0}, 1},
+                    .reps = 5,
+                    .kv = tm_cli_kv_default()};
     const char *v = NULL;
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
@@ -395,15 +513,15 @@ int tm_app_bench_main(int argc, char **argv)
             return 0;
         } else if (tm_cli_flag(argc, argv, &i, "-m", "--model", &a.model_path, &bad)) {
         } else if (tm_cli_flag(argc, argv, &i, "-p", "--n-prompt", &v, &bad)) {
-            bad = bad || !tm_cli_int(flag, v, 0, 1 << 16, &a.n_prompt);
+            bad = bad || !parse_list(flag, v, 0, 1 << 16, &a.prompts);
             a.pp_tg_given = true;
         } else if (tm_cli_flag(argc, argv, &i, "-n", "--n-gen", &v, &bad)) {
-            bad = bad || !tm_cli_int(flag, v, 0, 1 << 16, &a.n_gen);
+            bad = bad || !parse_list(flag, v, 0, 1 << 16, &a.gens);
             a.pp_tg_given = true;
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--prefix-test", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 1, 1 << 20, &a.prefix);
         } else if (tm_cli_flag(argc, argv, &i, "-d", "--depth", &v, &bad)) {
-            bad = bad || !tm_cli_int(flag, v, 0, 1 << 20, &a.depth);
+            bad = bad || !parse_list(flag, v, 0, 1 << 20, &a.depths);
         } else if (tm_cli_flag(argc, argv, &i, "-r", "--reps", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 1, MAX_REPS, &a.reps);
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
@@ -415,6 +533,12 @@ int tm_app_bench_main(int argc, char **argv)
             fprintf(stderr, "error: unknown option '%s'\n", flag);
             bad = true;
         }
+    }
+    if (!bad && count_tests(&a) > MAX_TESTS) {
+        fprintf(stderr,
+                "error: %d tests asked for (-p values, and -n values times depths), at most %d\n",
+                count_tests(&a), MAX_TESTS);
+        bad = true;
     }
     if (!bad && !a.model_path) {
         fprintf(stderr, "error: -m MODEL is required\n");
@@ -433,32 +557,47 @@ int tm_app_bench_main(int argc, char **argv)
     tm_model_params mp = tm_model_params_default();
     mp.n_threads = (int32_t)a.n_threads; /* -t covers the repacking at load too */
     tm_status st = tm_model_load(a.model_path, &mp, &m, &err);
-    static test_result res[3];
+    static test_result res[MAX_TESTS];
     int n_res = 0;
     if (a.prefix > 0 && !a.pp_tg_given)
-        a.n_prompt = a.n_gen = 0;
+        a.prompts.n = a.gens.n = 0;
     if (st == TM_OK) {
         probe.ranges = weight_ranges(m, &probe.n_ranges);
         if (!probe.ranges)
             st = tm_fail(&err, TM_E_NOMEM, "the list of weight matrices");
     }
-    if (st == TM_OK && (a.n_prompt > 0 || a.n_gen > 0))
+    if (st == TM_OK && (list_max(&a.prompts) > 0 || list_max(&a.gens) > 0))
         st = run_tests(&a, m, &probe, res, &n_res, &err);
     if (st == TM_OK && a.prefix > 0)
         st = run_prefix_test(&a, m, &res[n_res++], &err);
     uint64_t rss = tm_peak_rss_bytes();
-    double bw = 0, peak = 0; /* medians of the readings; 0: not measured */
+    /* each test's limit from the median of its own readings; the run's figures (the JSON's
+     * mem_bw_gbs, mac_peak_gmacs) the medians of all the readings of their kind; 0: none */
+    double bw = 0, peak = 0;
+    double *bw_all = tm_malloc(MAX_TESTS * MAX_REPS * sizeof *bw_all),
+           *peak_all = tm_malloc(MAX_TESTS * MAX_REPS * sizeof *peak_all);
+    int n_bw = 0, n_peak = 0;
+    if (st == TM_OK && (!bw_all || !peak_all))
+        st = tm_fail(&err, TM_E_NOMEM, "the bench's readings");
     for (int i = 0; i < n_res && st == TM_OK; i++) {
         bool tg = res[i].n_gen > 0, pp = !tg && !strncmp(res[i].name, "pp", 2);
         double machine = res[i].n > 0 ? median_of(res[i].machine, res[i].n) : 0;
         if (tg) {
-            bw = machine;
-            res[i].limit_tps = bw * 1e9 / (double)bytes_per_token(m, res[i].depth, &a.kv);
+            res[i].limit_tps = machine * 1e9 / (double)bytes_per_token(m, res[i].depth, &a.kv);
+            memcpy(bw_all + n_bw, res[i].machine, (size_t)res[i].n * sizeof *bw_all);
+            n_bw += res[i].n;
         } else if (pp && machine > 0) {
-            peak = machine;
-            res[i].limit_tps = peak / tm_prompt_macs_per_token(m, res[i].n_prompt);
+            res[i].limit_tps = machine / tm_prompt_macs_per_token(m, res[i].n_prompt);
+            memcpy(peak_all + n_peak, res[i].machine, (size_t)res[i].n * sizeof *peak_all);
+            n_peak += res[i].n;
         }
     }
+    if (n_bw > 0)
+        bw = median_sorting(bw_all, n_bw);
+    if (n_peak > 0)
+        peak = median_sorting(peak_all, n_peak);
+    tm_free(bw_all);
+    tm_free(peak_all);
     if (st == TM_OK)
         print_results(&a, m, res, n_res, bw, peak, rss);
     tm_free(probe.ranges);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # temoto bench: the text table and the --json contract (keys, names, numbers) on a small
 # synthetic model; first with the bandwidth given by TM_MEMBW_GBS, then measured (a read of
-# the model's weights before each generation repetition), and null without a generation test.
+# the model's weights before each generation repetition), and null without a generation test;
+# lists of -p, -n and -d values, and malformed or too many ones refused.
 set -euo pipefail
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -47,6 +48,29 @@ assert abs(tg["fraction_of_limit"] - tg["tps"]["median"] / tg["limit_tps"]) < 1e
 assert p["mem_bw_gbs"] is None and [t["name"] for t in p["tests"]] == ["pp8"], p
 print("ok   bench measures the bandwidth; null without generation")
 PY
+# lists: a pp test per -p value in order, then a tg test per -n value at each depth, from
+# the shallowest (a depth given twice, once); 0 skips; the run's bandwidth the median of all
+"$TEMOTO" bench -m "$tmp/tiny.gguf" -p 8,0,16 -n 4,2 -d 8,0,8 -r 2 -t 2 --json >"$tmp/lists.json"
+python3 - "$tmp/lists.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [t["name"] for t in d["tests"]]
+assert names == ["pp8", "pp16", "tg4", "tg2", "tg4@d8", "tg2@d8"], names
+for t in d["tests"]:
+    assert t["tps"]["median"] > 0 and t["limit_tps"] > 0, t
+    if t["n_gen"]:
+        assert (t["n_prompt"], t["depth"]) == (0, 8 if "@" in t["name"] else 0), t
+assert d["mem_bw_gbs"] == 20, d
+print("ok   bench takes lists")
+PY
+set +e
+for bad in "-p 8,,16" "-p 8," "-n 4,x" "-d 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" \
+    "-p 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 -n 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 -d 0,1,2,3"; do
+    # shellcheck disable=SC2086
+    "$TEMOTO" bench -m "$tmp/tiny.gguf" $bad -r 1 2>/dev/null
+    [[ $? == 2 ]] || { echo "FAIL: bench $bad accepted"; fail=1; }
+done
+set -e
 out=$("$TEMOTO" bench -m "$tmp/tiny.gguf" -p 0 -n 4 -r 1)
 grep -q '^tg4 ' <<<"$out" && ! grep -q '^pp' <<<"$out" || { echo "FAIL: -p 0 / text output"; echo "$out"; fail=1; }
 set +e
