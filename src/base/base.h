@@ -249,8 +249,14 @@ typedef struct tm_sysmem {
                                  estimates it (Linux MemAvailable); 0 when unknown */
 } tm_sysmem;
 
-/* Fills out; false when the system does not say (out is zeroed then). */
+/* Fills out; false when the system does not say (out is zeroed then). On Linux a memory
+ * limit of the process's control group below the machine's memory is the total. */
 bool tm_sysmem_get(tm_sysmem *out);
+/* The memory limit of a Linux control group (tm_sysmem_get's, exposed for its tests): the
+ * lowest on the path of the group that `self` (the text of /proc/self/cgroup) names, under
+ * root (/sys/fs/cgroup): v2's memory.max, or v1's memory/.../memory.limit_in_bytes; *usage:
+ * what that limiting group uses. False, and zeros, when no limit is set. */
+bool tm_sysmem_cgroup(const char *root, const char *self, uint64_t *limit, uint64_t *usage);
 uint64_t tm_rss_bytes(void); /* resident memory of this process now, 0 if unknown */
 
 /* ---- GPUs (gpu.c) ----------------------------------------------------------------------- */
