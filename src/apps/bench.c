@@ -32,8 +32,9 @@ typedef struct value_list {
 typedef struct bench_args {
     const char *model_path;
     value_list prompts, gens, depths; /* 0 in prompts or gens: no such test */
-    int64_t reps, n_threads;
-    int64_t prefix; /* --prefix-test N; 0: none */
+    value_list threads;               /* 0: the default count */
+    int64_t reps, n_threads;          /* n_threads: the one value of threads in use */
+    int64_t prefix;                   /* --prefix-test N; 0: none */
     bool json, pp_tg_given;
     tm_cli_kv kv;
 } bench_args;
@@ -43,6 +44,7 @@ typedef struct bench_args {
 typedef struct test_result {
     char name[64];
     int64_t n_prompt, n_gen, depth;
+    int threads; /* the count the test ran on */
     double tps[MAX_REPS];
     int n;
     double limit_tps; /* 0: unknown */
@@ -64,8 +66,9 @@ static void usage(FILE *out)
             "-n tokens one at a time, after -d tokens of context), each -r times: median, min\n"
             "and max tokens/s, peak memory, and the fraction of this machine's limit (its\n"
             "measured memory bandwidth over the bytes each generated token reads). -p 0 or\n"
-            "-n 0 skips a test. -p, -n and -d take comma-separated lists (-p 128,512\n"
-            "-d 0,4096): a pp test per -p value, a tg test per -n value and depth.\n"
+            "-n 0 skips a test. -p, -n, -d and -t take comma-separated lists (-p 128,512\n"
+            "-d 0,4096 -t 4,8): a pp test per -p value, a tg test per -n value and depth,\n"
+            "all of them once per thread count.\n"
             "\n"
             "  --prefix-test N          prefix reuse: two sequences on one KV cache share a\n"
             "                           prompt of N tokens and end in different ones of 20;\n"
@@ -146,22 +149,33 @@ static int64_t list_max(const value_list *l)
     return m;
 }
 
-/* The tests a run makes: a pp test per non-zero -p value, a tg test per non-zero -n value and
- * distinct depth, and the prefix test. */
+/* Whether value i of l appeared before it. */
+static bool repeated(const value_list *l, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (l->v[j] == l->v[i])
+            return true;
+    return false;
+}
+
+static int distinct(const value_list *l)
+{
+    int n = 0;
+    for (int i = 0; i < l->n; i++)
+        n += !repeated(l, i);
+    return n;
+}
+
+/* The tests a run makes: per distinct thread count, a pp test per non-zero -p value, a tg test
+ * per non-zero -n value and distinct depth, and the prefix test. */
 static int count_tests(const bench_args *a)
 {
-    int pp = 0, tg = 0, depths = 0;
+    int pp = 0, tg = 0, depths = distinct(&a->depths);
     for (int i = 0; i < a->prompts.n; i++)
         pp += a->prompts.v[i] > 0;
     for (int i = 0; i < a->gens.n; i++)
         tg += a->gens.v[i] > 0;
-    for (int i = 0; i < a->depths.n; i++) {
-        bool again = false;
-        for (int j = 0; j < i; j++)
-            again = again || a->depths.v[j] == a->depths.v[i];
-        depths += !again;
-    }
-    return pp + tg * depths + (a->prefix > 0);
+    return (pp + tg * depths + (a->prefix > 0)) * distinct(&a->threads);
 }
 
 /* Deterministic token ids spread over the vocabulary (no tokenizer needed). */
@@ -447,9 +461,9 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
             double med, min, max;
             stats(&res[i], &med, &min, &max);
             printf("%s{\"name\": \"%s\", \"n_prompt\": %lld, \"n_gen\": %lld, \"depth\": %lld, "
-                   "\"tps\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}, ",
+                   "\"threads\": %d, \"tps\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}, ",
                    i ? ", " : "", res[i].name, (long long)res[i].n_prompt, (long long)res[i].n_gen,
-                   (long long)res[i].depth, med, min, max);
+                   (long long)res[i].depth, res[i].threads, med, min, max);
             if (res[i].limit_tps > 0)
                 printf("\"limit_tps\": %.3f, \"fraction_of_limit\": %.4f", res[i].limit_tps,
                        med / res[i].limit_tps);
@@ -467,18 +481,24 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
         printf("]}\n");
         return;
     }
-    printf("model %s, kernels %s, %d threads, ", a->model_path, tm_model_kernels(m),
-           tm_membw_threads(a->n_threads));
+    bool by_threads = distinct(&a->threads) > 1; /* a column of thread counts */
+    printf("model %s, kernels %s, ", a->model_path, tm_model_kernels(m));
+    if (!by_threads)
+        printf("%d threads, ", tm_membw_threads(a->n_threads));
     if (bw_gbs > 0)
         printf("memory bandwidth %.2f GB/s, ", bw_gbs);
     if (peak > 0)
         printf("multiply-add peak %.0f GMAC/s, ", peak / 1e9);
     printf("peak RSS %.1f MiB\n", (double)rss / 1048576);
-    printf("%-14s %10s %10s %10s %10s %9s\n", "test", "t/s med", "min", "max", "limit", "fraction");
+    printf("%-14s%s %10s %10s %10s %10s %9s\n", "test", by_threads ? " threads" : "", "t/s med",
+           "min", "max", "limit", "fraction");
     for (int i = 0; i < n_res; i++) {
         double med, min, max;
         stats(&res[i], &med, &min, &max);
-        printf("%-14s %10.2f %10.2f %10.2f", res[i].name, med, min, max);
+        printf("%-14s", res[i].name);
+        if (by_threads)
+            printf(" %7d", res[i].threads);
+        printf(" %10.2f %10.2f %10.2f", med, min, max);
         if (res[i].limit_tps > 0)
             printf(" %10.2f %9.3f\n", res[i].limit_tps, med / res[i].limit_tps);
         else
@@ -502,6 +522,7 @@ int tm_app_bench_main(int argc, char **argv)
     bench_args a = {.prompts = {{512}, 1},
                     .gens = {{128}, 1},
                     .depths = {{0}, 1},
+                    .threads = {{0}, 1},
                     .reps = 5,
                     .kv = tm_cli_kv_default()};
     const char *v = NULL;
@@ -525,7 +546,7 @@ int tm_app_bench_main(int argc, char **argv)
         } else if (tm_cli_flag(argc, argv, &i, "-r", "--reps", &v, &bad)) {
             bad = bad || !tm_cli_int(flag, v, 1, MAX_REPS, &a.reps);
         } else if (tm_cli_flag(argc, argv, &i, "-t", "--threads", &v, &bad)) {
-            bad = bad || !tm_cli_int(flag, v, 0, 1024, &a.n_threads);
+            bad = bad || !parse_list(flag, v, 0, 1024, &a.threads);
         } else if (tm_cli_flag(argc, argv, &i, NULL, "--json", NULL, &bad)) {
             a.json = true;
         } else if (tm_cli_kv_flag(argc, argv, &i, &a.kv, &bad)) {
@@ -555,7 +576,8 @@ int tm_app_bench_main(int argc, char **argv)
         return tm_cli_error("TM_MEMBW_GBS='%s' is not a positive number", bw_env);
     tm_model *m = NULL;
     tm_model_params mp = tm_model_params_default();
-    mp.n_threads = (int32_t)a.n_threads; /* -t covers the repacking at load too */
+    a.n_threads = a.threads.v[0];
+    mp.n_threads = (int32_t)a.n_threads; /* -t (its first value) covers the repacking at load too */
     tm_status st = tm_model_load(a.model_path, &mp, &m, &err);
     static test_result res[MAX_TESTS];
     int n_res = 0;
@@ -566,10 +588,19 @@ int tm_app_bench_main(int argc, char **argv)
         if (!probe.ranges)
             st = tm_fail(&err, TM_E_NOMEM, "the list of weight matrices");
     }
-    if (st == TM_OK && (list_max(&a.prompts) > 0 || list_max(&a.gens) > 0))
-        st = run_tests(&a, m, &probe, res, &n_res, &err);
-    if (st == TM_OK && a.prefix > 0)
-        st = run_prefix_test(&a, m, &res[n_res++], &err);
+    for (int ti = 0; ti < a.threads.n && st == TM_OK; ti++) {
+        if (repeated(&a.threads, ti))
+            continue; /* a count given twice is tested once */
+        a.n_threads = a.threads.v[ti];
+        int first = n_res;
+        if (list_max(&a.prompts) > 0 || list_max(&a.gens) > 0)
+            st = run_tests(&a, m, &probe, res, &n_res, &err);
+        if (st == TM_OK && a.prefix > 0)
+            st = run_prefix_test(&a, m, &res[n_res++], &err);
+        for (int i = first; i < n_res; i++)
+            res[i].threads = tm_membw_threads(a.n_threads);
+    }
+    a.n_threads = a.threads.v[0];
     uint64_t rss = tm_peak_rss_bytes();
     /* each test's limit from the median of its own readings; the run's figures (the JSON's
      * mem_bw_gbs, mac_peak_gmacs) the medians of all the readings of their kind; 0: none */

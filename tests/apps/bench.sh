@@ -2,7 +2,7 @@
 # temoto bench: the text table and the --json contract (keys, names, numbers) on a small
 # synthetic model; first with the bandwidth given by TM_MEMBW_GBS, then measured (a read of
 # the model's weights before each generation repetition), and null without a generation test;
-# lists of -p, -n and -d values, and malformed or too many ones refused.
+# lists of -p, -n, -d and -t values, and malformed or too many ones refused.
 set -euo pipefail
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -61,10 +61,24 @@ for t in d["tests"]:
     if t["n_gen"]:
         assert (t["n_prompt"], t["depth"]) == (0, 8 if "@" in t["name"] else 0), t
 assert d["mem_bw_gbs"] == 20, d
+assert d["threads"] == 2 and all(t["threads"] == 2 for t in d["tests"]), d
 print("ok   bench takes lists")
 PY
+# thread counts: every test once per distinct count, in the order given
+"$TEMOTO" bench -m "$tmp/tiny.gguf" -p 8 -n 2 -t 1,2,1 -r 1 --json >"$tmp/threads.json"
+python3 - "$tmp/threads.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = [(t["name"], t["threads"]) for t in d["tests"]]
+assert got == [("pp8", 1), ("tg2", 1), ("pp8", 2), ("tg2", 2)], got
+assert d["threads"] == 1, d
+print("ok   bench takes thread counts")
+PY
+out=$("$TEMOTO" bench -m "$tmp/tiny.gguf" -p 8 -n 0 -t 1,2 -r 1)
+grep -q '^pp8  *1  ' <<<"$out" && grep -q '^pp8  *2  ' <<<"$out" ||
+    { echo "FAIL: the text table's threads column"; echo "$out"; fail=1; }
 set +e
-for bad in "-p 8,,16" "-p 8," "-n 4,x" "-d 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" \
+for bad in "-p 8,,16" "-p 8," "-n 4,x" "-t 1,-2" "-d 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" \
     "-p 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 -n 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 -d 0,1,2,3"; do
     # shellcheck disable=SC2086
     "$TEMOTO" bench -m "$tmp/tiny.gguf" $bad -r 1 2>/dev/null
