@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define MAX_REPS  100
-#define MAX_LIST  16 /* values of one of -p, -n, -d */
+#define MAX_LIST  16 /* values of one of -p, -n, -d, -t */
 #define MAX_TESTS 64 /* pp and tg tests of one run, and the prefix test */
 
 /* A list flag's values (-p 128,512): a test per value, and per depth and -n value for tg. */
@@ -33,8 +33,8 @@ typedef struct bench_args {
     const char *model_path;
     value_list prompts, gens, depths; /* 0 in prompts or gens: no such test */
     value_list threads;               /* 0: the default count */
-    int64_t reps, n_threads;          /* n_threads: the one value of threads in use */
-    int64_t prefix;                   /* --prefix-test N; 0: none */
+    int64_t reps;
+    int64_t prefix; /* --prefix-test N; 0: none */
     bool json, pp_tg_given;
     tm_cli_kv kv;
 } bench_args;
@@ -311,8 +311,8 @@ static int cmp_i64(const void *a, const void *b)
 
 /* Every pp test in the order given, then the tg tests depth by depth, from the shallowest:
  * one sequence of context tokens, each depth's evaluated (untimed) on top of the one before. */
-static tm_status run_tests(const bench_args *a, tm_model *m, const limit_probe *probe,
-                           test_result *res, int *n_res, tm_err *err)
+static tm_status run_tests(const bench_args *a, int64_t n_threads, tm_model *m,
+                           const limit_probe *probe, test_result *res, int *n_res, tm_err *err)
 {
     int32_t n_vocab = tm_model_n_vocab(m);
     int64_t max_p = list_max(&a->prompts), max_n = list_max(&a->gens),
@@ -323,7 +323,7 @@ static tm_status run_tests(const bench_args *a, tm_model *m, const limit_probe *
                 (long long)n_ctx, tm_model_n_ctx_train(m));
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)n_ctx;
-    sp.n_threads = (int32_t)a->n_threads;
+    sp.n_threads = (int32_t)n_threads;
     sp.n_batch = (int32_t)TM_MAX(TM_MAX(max_p, 1), TM_MIN(max_d, 512));
     /* these tests measure computing: nothing is taken from earlier repetitions */
     tm_cli_kv kv = a->kv;
@@ -374,13 +374,14 @@ static tm_status run_tests(const bench_args *a, tm_model *m, const limit_probe *
 /* --prefix-test: per repetition, an emptied cache; sequence A evaluates the prefix and its
  * ending (cold), then sequence B the same prefix and another ending (warm). The time to
  * first token is the prompt's evaluation up to the logits of its last token. */
-static tm_status run_prefix_test(const bench_args *a, tm_model *m, test_result *r, tm_err *err)
+static tm_status run_prefix_test(const bench_args *a, int64_t n_threads, tm_model *m,
+                                 test_result *r, tm_err *err)
 {
     int32_t n_vocab = tm_model_n_vocab(m);
     int64_t n = a->prefix + PREFIX_ENDING;
     tm_session_params sp = tm_session_params_default();
     sp.n_ctx = (int32_t)n;
-    sp.n_threads = (int32_t)a->n_threads;
+    sp.n_threads = (int32_t)n_threads;
     tm_kv_cache *cache = NULL;
     tm_session *sa = NULL, *sb = NULL;
     tm_token *ta = tm_malloc((size_t)n * sizeof *ta), *tb = tm_malloc((size_t)n * sizeof *tb);
@@ -446,7 +447,7 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
                 printf("\\%c", *p);
             else if ((unsigned char)*p >= 0x20)
                 putchar(*p);
-        printf("\", \"threads\": %d, \"kernels\": \"%s\", ", tm_membw_threads(a->n_threads),
+        printf("\", \"threads\": %d, \"kernels\": \"%s\", ", tm_membw_threads(a->threads.v[0]),
                tm_model_kernels(m));
         if (bw_gbs > 0)
             printf("\"mem_bw_gbs\": %.2f, ", bw_gbs);
@@ -484,7 +485,7 @@ static void print_results(const bench_args *a, const tm_model *m, const test_res
     bool by_threads = distinct(&a->threads) > 1; /* a column of thread counts */
     printf("model %s, kernels %s, ", a->model_path, tm_model_kernels(m));
     if (!by_threads)
-        printf("%d threads, ", tm_membw_threads(a->n_threads));
+        printf("%d threads, ", tm_membw_threads(a->threads.v[0]));
     if (bw_gbs > 0)
         printf("memory bandwidth %.2f GB/s, ", bw_gbs);
     if (peak > 0)
@@ -576,8 +577,7 @@ int tm_app_bench_main(int argc, char **argv)
         return tm_cli_error("TM_MEMBW_GBS='%s' is not a positive number", bw_env);
     tm_model *m = NULL;
     tm_model_params mp = tm_model_params_default();
-    a.n_threads = a.threads.v[0];
-    mp.n_threads = (int32_t)a.n_threads; /* -t (its first value) covers the repacking at load too */
+    mp.n_threads = (int32_t)a.threads.v[0]; /* -t (its first value) covers the repacking too */
     tm_status st = tm_model_load(a.model_path, &mp, &m, &err);
     static test_result res[MAX_TESTS];
     int n_res = 0;
@@ -591,16 +591,15 @@ int tm_app_bench_main(int argc, char **argv)
     for (int ti = 0; ti < a.threads.n && st == TM_OK; ti++) {
         if (repeated(&a.threads, ti))
             continue; /* a count given twice is tested once */
-        a.n_threads = a.threads.v[ti];
+        int64_t n_threads = a.threads.v[ti];
         int first = n_res;
         if (list_max(&a.prompts) > 0 || list_max(&a.gens) > 0)
-            st = run_tests(&a, m, &probe, res, &n_res, &err);
+            st = run_tests(&a, n_threads, m, &probe, res, &n_res, &err);
         if (st == TM_OK && a.prefix > 0)
-            st = run_prefix_test(&a, m, &res[n_res++], &err);
+            st = run_prefix_test(&a, n_threads, m, &res[n_res++], &err);
         for (int i = first; i < n_res; i++)
-            res[i].threads = tm_membw_threads(a.n_threads);
+            res[i].threads = tm_membw_threads(n_threads);
     }
-    a.n_threads = a.threads.v[0];
     uint64_t rss = tm_peak_rss_bytes();
     /* each test's limit from the median of its own readings; the run's figures (the JSON's
      * mem_bw_gbs, mac_peak_gmacs) the medians of all the readings of their kind; 0: none */

@@ -145,6 +145,11 @@ enum { RB_TOKENS = 8, RB_BLOCKS = 7, RB_DIM = 32, RB_HEADS_KV = 2, RB_GROUP = 2 
 
 static void check_attention_runs(const tm_kernels *k, uint32_t type, int32_t window)
 {
+    tm_err err = {0};
+    tm_pool *pool = NULL;
+    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
+    if (!pool)
+        return;
     const int32_t table[RB_BLOCKS] = {1, 2, 3, 4, 0, 6, 5};
     const int64_t n_pos = (int64_t)RB_BLOCKS * RB_TOKENS;
     uint64_t row_bytes = 0;
@@ -178,11 +183,6 @@ static void check_attention_runs(const tm_kernels *k, uint32_t type, int32_t win
         for (int i = 0; i < N_HEAD * RB_DIM; i++)
             q[t][i] = (float)(tm_rng_uniform(&rng) * 2 - 1);
     float *scores = tm_calloc(2 * RB_GROUP * (size_t)(n_pos + 1), sizeof(float));
-    tm_err err = {0};
-    tm_pool *pool = NULL;
-    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
-    if (!pool)
-        return;
     tm_attn_args a = {.q = &q[0][0],
                       .q_stride = N_HEAD * RB_DIM,
                       .k_base = k_store,
