@@ -36,7 +36,7 @@ static inline __m256i avx2_bcast_word(const uint8_t *p)
  * the llama-1b-shape model's tg64, two alternating pairs at 44-46 GB/s, 52.6 -> 61.2 t/s
  * (Q4_0), 28.7 -> 35.6 (Q8_0), 42.0 -> 45.0 (Q4_K_M). 1.5 KiB ran as well, 3 KiB and more
  * worse, a prefetch into L1 or NTA no better. (x86_gemm.h's AVX-512 passes found the opposite
- * on Zen 4 and prefetch only Q5_K and Q6_K.) */
+ * on Zen 4 for Q4_0 and Q8_0, and prefetch only the K-quants.) */
 #define AVX2_PREFETCH_BYTES 2048
 
 /* The block of `bytes` at p (Q4_0's 288, Q8_0's 544) is about to be read: ask for the lines
