@@ -57,6 +57,29 @@ static inline __m512i bcast_word(const uint8_t *p)
     return _mm512_set1_epi32(v);
 }
 
+/* acc + w . (the 4-byte word at p in every lane), the word read by the instruction's own
+ * broadcast ({1to16}) rather than by a vpbroadcastd before it: one instruction a product
+ * instead of two. GCC never folds set1 into the operand, hence the asm. Taken by the K-quants'
+ * prompt passes, where it paid: one core, 2048 x 2048 by 512 tokens on the Zen 5 VM, three
+ * alternating pairs, Q4_K 225-236 -> 252-259 GMAC/s, Q6_K 180-188 -> 191-193; the
+ * llama-1b-shape Q4_K_M file's pp512 396-413 -> 415-448 t/s (ratios 1.04-1.10). Q4_0's and
+ * Q8_0's passes ran 3% slower with it, and decode's in-cache rate fell 12% with it on the
+ * mins: they keep the separate broadcast. */
+static inline __attribute__((always_inline)) __m512i dpbusd_bcast(__m512i acc, __m512i w,
+                                                                  const uint8_t *p)
+{
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const int32_t *)p));
+    return acc;
+}
+
+/* the same for vpdpwssd (16-bit pairs): the K-quants' mins and Q6_K's offsets in prompts */
+static inline __attribute__((always_inline)) __m512i dpwssd_bcast(__m512i acc, __m512i w,
+                                                                  const uint8_t *p)
+{
+    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const int32_t *)p));
+    return acc;
+}
+
 /* With few tokens, one token's eight vpdpbusd in a row would wait on each other's latency:
  * they are spread over independent partial sums, added at the end. How many pays differs:
  * on an AMD Zen 5 one chain made the packed decode slower than the file layout's dots, on
@@ -65,9 +88,10 @@ static inline __m512i bcast_word(const uint8_t *p)
 #define GEMM_CHAINS(n_t) ((n_t) <= 4 ? 2 : 1)
 
 /* s[t] = init[t] + sum over words g < n_w of w[g] . (activation word g of token t), where
- * token t's words start at x[t] + 4 g. */
-static inline __attribute__((always_inline)) void
-dot_words(const int n_t, const int n_w, const __m512i *w, const uint8_t *const *x, __m512i *s)
+ * token t's words start at x[t] + 4 g; fold: the broadcasts folded into the products. */
+static inline __attribute__((always_inline)) void dot_words(const int n_t, const int fold,
+                                                            const int n_w, const __m512i *w,
+                                                            const uint8_t *const *x, __m512i *s)
 {
     const int n_c = GEMM_CHAINS(n_t);
     __m512i part[GEMM_TOKENS][4];
@@ -77,7 +101,8 @@ dot_words(const int n_t, const int n_w, const __m512i *w, const uint8_t *const *
     for (int g = 0; g < n_w; g++)
         for (int t = 0; t < n_t; t++)
             part[t][g % n_c] =
-                _mm512_dpbusd_epi32(part[t][g % n_c], w[g], bcast_word(x[t] + 4 * g));
+                fold ? dpbusd_bcast(part[t][g % n_c], w[g], x[t] + 4 * g)
+                     : _mm512_dpbusd_epi32(part[t][g % n_c], w[g], bcast_word(x[t] + 4 * g));
     for (int t = 0; t < n_t; t++) {
         __m512i sum = part[t][0];
         for (int c = 1; c < n_c; c++)
@@ -119,7 +144,7 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
         const uint8_t *xw[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             xw[t] = a[t].q + b * 32;
-        dot_words(n_t, 8, w, xw, s);
+        dot_words(n_t, 0, 8, w, xw, s);
         for (int t = 0; t < n_t; t++) {
             __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(a[t].d[b]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), scale, acc[t]);
@@ -260,7 +285,7 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
             const uint8_t *xw[GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
                 xw[t] = xb[t] + 4 + j * 32;
-            dot_words(n_t, 8, w, xw, s);
+            dot_words(n_t, n_t > 2, 8, w, xw, s);
             for (int t = 0; t < n_t; t++) {
                 if (n_t > 2)
                     part[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), dsc, part[t]);
@@ -280,7 +305,7 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
             for (int j = 0; j < 8; j++) {
                 __m512i mpair = min_pairs(m_tab, j);
                 for (int t = 0; t < n_t; t++)
-                    mins[t] = _mm512_dpwssd_epi32(mins[t], mpair, bcast_word(xb[t] + 260 + j * 4));
+                    mins[t] = dpwssd_bcast(mins[t], mpair, xb[t] + 260 + j * 4);
             }
         for (int t = 0; t < n_t; t++) /* the activation's scale, once per super-block */
             if (n_t > 2)
@@ -370,7 +395,7 @@ gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
             const uint8_t *xw[GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
                 xw[t] = xb[t] + 4 + g * 16;
-            dot_words(n_t, 4, w, xw, s);
+            dot_words(n_t, n_t > 2, 4, w, xw, s);
             for (int t = 0; t < n_t; t++)
                 if (n_t > 2)
                     part[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), dsc, part[t]);
@@ -387,7 +412,7 @@ gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
                 __m512i sp = _mm512_cvtepi8_epi16(
                     _mm256_loadu_si256((const __m256i *)(sb + TM_PACK_Q6_K_SC + i * 32)));
                 for (int t = 0; t < n_t; t++)
-                    offs[t] = _mm512_dpwssd_epi32(offs[t], sp, bcast_word(xb[t] + 260 + i * 4));
+                    offs[t] = dpwssd_bcast(offs[t], sp, xb[t] + 260 + i * 4);
             }
         for (int t = 0; t < n_t; t++) { /* minus 32 x d x dx x sum of scale x group sum */
             __m512 off = _mm512_cvtepi32_ps(_mm512_slli_epi32(offs[t], 5));
