@@ -27,7 +27,8 @@
  * (2 cores of a VM) two threads streamed a 131072 x 2048 matrix at 62-69 GMAC/s without it
  * and 80-84 with it (three alternating runs), the llama-1b-shape Q4_K_M file's tg64 went
  * 50-55 -> 61-69 t/s (four alternating pairs, ratios 1.23-1.28); slices two super-blocks
- * ahead ran within noise of one, slices per sub-block slower.
+ * ahead ran within noise of one, slices per sub-block slower. (Where the weights are
+ * already in the caches the prefetches cost: one core, 2048 x 2048, 112 -> 100 GMAC/s.)
  * Where we do prefetch, it goes into L2 (prefetcht1), not L1: a prefetch into L1 holds one of
  * the core's few L1 miss buffers until its line arrives from DRAM. */
 #define GEMM_PREFETCH_HINT _MM_HINT_T1
@@ -63,8 +64,8 @@ static inline __m512i bcast_word(const uint8_t *p)
  * prompt passes, where it paid: one core, 2048 x 2048 by 512 tokens on the Zen 5 VM, three
  * alternating pairs, Q4_K 225-236 -> 252-259 GMAC/s, Q6_K 180-188 -> 191-193; the
  * llama-1b-shape Q4_K_M file's pp512 396-413 -> 415-448 t/s (ratios 1.04-1.10). Q4_0's and
- * Q8_0's passes ran 3% slower with it, and decode's in-cache rate fell 12% with it on the
- * mins: they keep the separate broadcast. */
+ * Q8_0's passes ran 3% slower with it, and decode (one or two tokens, every type) within
+ * noise of without: they keep the separate broadcast. */
 static inline __attribute__((always_inline)) __m512i dpbusd_bcast(__m512i acc, __m512i w,
                                                                   const uint8_t *p)
 {
