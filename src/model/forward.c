@@ -234,12 +234,12 @@ static void matmul(tm_net_state *st, const tm_mat *w, const float *x, int64_t n_
               st->params.float_activations, false, &st->mm);
 }
 
-/* another product of the x of the previous call, unchanged since */
-static void matmul_same_x(tm_net_state *st, const tm_mat *w, const float *x, int64_t n_tokens,
-                          float *y)
+/* products of several matrices with the same x (tm_matmul_many) */
+static void matmul_many(tm_net_state *st, int n_mats, const tm_mat *const *w, const float *x,
+                        int64_t n_tokens, float *const *y)
 {
-    tm_matmul(st->params.kernels, st->pool, w, x, n_tokens, y, w->n_rows,
-              st->params.float_activations, true, &st->mm);
+    tm_matmul_many(st->params.kernels, st->pool, n_mats, w, x, n_tokens, y,
+                   st->params.float_activations, false, &st->mm);
 }
 
 /* ---- row-wise steps, split over the pool's threads (one token's worth runs alone) ---- */
@@ -398,9 +398,9 @@ static void attention_block(tm_net_state *st, tm_kv_store *kv, const int32_t *bl
 {
     const tm_hparams *hp = &st->net->hp;
     rms_norm(st, st->h, st->x, l->attn_norm, hp->n_embd, n);
-    matmul(st, &l->wq, st->h, n, st->q);
-    matmul_same_x(st, &l->wk, st->h, n, st->k);
-    matmul_same_x(st, &l->wv, st->h, n, st->v);
+    const tm_mat *w[3] = {&l->wq, &l->wk, &l->wv};
+    float *y3[3] = {st->q, st->k, st->v};
+    matmul_many(st, 3, w, st->h, n, y3);
     add_bias(st->q, l->bq, n, st->q_width);
     add_bias(st->k, l->bk, n, st->k_width);
     add_bias(st->v, l->bv, n, st->v_width);
@@ -471,8 +471,9 @@ static void glu_ffn(tm_net_state *st, const tm_mat *gate, const tm_mat *up, cons
                     const float *x, int32_t n, float *y)
 {
     int64_t width = gate->n_rows;
-    matmul(st, gate, x, n, st->gate);
-    matmul_same_x(st, up, x, n, st->up);
+    const tm_mat *w[2] = {gate, up};
+    float *y2[2] = {st->gate, st->up};
+    matmul_many(st, 2, w, x, n, y2);
     const tm_kernels *k = st->params.kernels;
     rows_job j = {.y = st->gate,
                   .x = st->up,

@@ -35,6 +35,12 @@ typedef struct matmul_job {
     tm_matmul_scratch *s;
     const uint16_t *tiles;  /* gemm_bf16: the BF16 activation tiles */
     const tm_gemm_glu *glu; /* gemm_bf16: the fused gate-and-up epilogue, or NULL */
+    /* gemm_task over several matrices (tm_matmul_many): matrix i's groups are units
+     * [first[i], first[i + 1]) of the spans; n_parts 0 means w and y alone */
+    int n_parts;
+    const tm_mat *part_w[TM_MATMUL_MANY_MAX];
+    float *part_y[TM_MATMUL_MANY_MAX];
+    uint32_t first[TM_MATMUL_MANY_MAX + 1];
 } matmul_job;
 
 /* packed weights: GEMM activation rows (pack.c), then 16-row groups through the GEMM */
@@ -71,27 +77,45 @@ static int64_t token_tile(int64_t n_tokens)
     return (per + GEMM_TILE_STEP - 1) / GEMM_TILE_STEP * GEMM_TILE_STEP;
 }
 
+/* Groups [g0, g1) of w, every token tile. */
+static void gemm_groups(const matmul_job *job, const tm_mat *w, float *y, int64_t y_stride,
+                        uint32_t g0, uint32_t g1)
+{
+    tm_gemm_x16_fn gemm = job->k->gemm_x16[w->type];
+    int64_t tile = token_tile(job->n_tokens); /* one tile when decoding */
+    for (int64_t t0 = 0; t0 < job->n_tokens; t0 += tile) {
+        int64_t nt = TM_MIN(tile, job->n_tokens - t0);
+        const uint8_t *act = (const uint8_t *)job->s->act + t0 * job->act_row_bytes;
+        for (int64_t r = (int64_t)g0 * TM_PACK_ROWS; r < (int64_t)g1 * TM_PACK_ROWS;
+             r += TM_PACK_ROWS)
+            gemm(w->n_cols, (const uint8_t *)w->data + r * w->row_bytes, act, job->act_row_bytes,
+                 nt, y + t0 * y_stride + r, y_stride);
+    }
+}
+
 static void gemm_task(void *arg, int ith, int nth)
 {
     const matmul_job *job = arg;
-    const tm_mat *w = job->w;
-    tm_gemm_x16_fn gemm = job->k->gemm_x16[w->type];
-    int64_t tile = token_tile(job->n_tokens); /* one tile when decoding */
-    uint64_t group_bytes = w->row_bytes * TM_PACK_ROWS;
+    uint64_t group_bytes = job->w->row_bytes * TM_PACK_ROWS;
+    for (int i = 1; i < job->n_parts; i++)
+        group_bytes = TM_MAX(group_bytes, job->part_w[i]->row_bytes * TM_PACK_ROWS);
     uint32_t chunk = job->n_tokens <= DECODE_TOKENS
                          ? (uint32_t)TM_MAX(1, DECODE_CHUNK_BYTES / group_bytes)
                          : PROMPT_CHUNK_GROUPS,
              g0, g1;
     (void)nth;
-    while (tm_spans_next(job->s->spans, ith, chunk, &g0, &g1))
-        for (int64_t t0 = 0; t0 < job->n_tokens; t0 += tile) {
-            int64_t nt = TM_MIN(tile, job->n_tokens - t0);
-            const uint8_t *act = (const uint8_t *)job->s->act + t0 * job->act_row_bytes;
-            for (int64_t r = (int64_t)g0 * TM_PACK_ROWS; r < (int64_t)g1 * TM_PACK_ROWS;
-                 r += TM_PACK_ROWS)
-                gemm(w->n_cols, (const uint8_t *)w->data + r * w->row_bytes, act,
-                     job->act_row_bytes, nt, job->y + t0 * job->y_stride + r, job->y_stride);
+    while (tm_spans_next(job->s->spans, ith, chunk, &g0, &g1)) {
+        if (job->n_parts == 0) {
+            gemm_groups(job, job->w, job->y, job->y_stride, g0, g1);
+            continue;
         }
+        for (int i = 0; i < job->n_parts; i++) { /* the parts of the matrices the units span */
+            uint32_t lo = TM_MAX(g0, job->first[i]), hi = TM_MIN(g1, job->first[i + 1]);
+            if (lo < hi)
+                gemm_groups(job, job->part_w[i], job->part_y[i], job->part_w[i]->n_rows,
+                            lo - job->first[i], hi - job->first[i]);
+        }
+    }
 }
 
 /* packed weights x BF16 activation tiles (AMX); the tiles' rows past the batch are zeros */
@@ -288,6 +312,49 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
     (void)ok;
     convert_input(pool, &job, quantize_task, ACT_TYPE + (int)tr->act_type, same_input);
     tm_pool_run(pool, dot_task, &job);
+}
+
+void tm_matmul_many(const tm_kernels *k, tm_pool *pool, int n_mats, const tm_mat *const *w,
+                    const float *x, int64_t n_tokens, float *const *y, bool float_activations,
+                    bool same_input, tm_matmul_scratch *s)
+{
+    assert(n_mats >= 1 && n_mats <= TM_MATMUL_MANY_MAX);
+    bool shared = !float_activations && n_mats > 1;
+    for (int i = 0; i < n_mats && shared; i++) /* packed, one activation format, one x16 path */
+        shared = w[i]->packed && k->gemm_x16[w[i]->type] && w[i]->n_rows % TM_PACK_ROWS == 0 &&
+                 w[i]->n_cols == w[0]->n_cols &&
+                 tm_pack_act_is_q8_k(w[i]->type) == tm_pack_act_is_q8_k(w[0]->type) &&
+                 !(k->gemm_bf16[w[i]->type] && n_tokens >= TM_GEMM_BF16_MIN_TOKENS);
+    if (!shared) {
+        for (int i = 0; i < n_mats; i++)
+            tm_matmul(k, pool, w[i], x, n_tokens, y[i], w[i]->n_rows, float_activations,
+                      same_input || i > 0, s);
+        return;
+    }
+    matmul_job job = {.k = k, .w = w[0], .x = x, .n_tokens = n_tokens, .s = s};
+    job.act_type = tm_type_traits_get(w[0]->type)->act_type;
+    bool q8_k = tm_pack_act_is_q8_k(w[0]->type);
+    if (q8_k)
+        tm_dtype_row_bytes(TM_DTYPE_Q8_K, w[0]->n_cols, &job.act_row_bytes);
+    else
+        job.act_row_bytes = tm_pack_act_row_bytes(w[0]->n_cols);
+    assert(job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
+    if (q8_k)
+        convert_input(pool, &job, quantize_task, ACT_TYPE + TM_DTYPE_Q8_K, same_input);
+    else
+        convert_input(pool, &job, pack_act_task, ACT_PACK, same_input);
+    job.n_parts = n_mats;
+    uint64_t units = 0;
+    for (int i = 0; i < n_mats; i++) {
+        job.part_w[i] = w[i];
+        job.part_y[i] = y[i];
+        job.first[i] = (uint32_t)units;
+        units += (uint64_t)(w[i]->n_rows / TM_PACK_ROWS);
+    }
+    assert(units <= UINT32_MAX);
+    job.first[n_mats] = (uint32_t)units;
+    tm_spans_reset(s->spans, tm_pool_size(pool), (uint32_t)units);
+    tm_pool_run(pool, gemm_task, &job);
 }
 
 /* floats of a thread's dequantized row: the widest row, rounded up to 64 bytes */

@@ -478,4 +478,14 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
                int64_t n_tokens, float *y, int64_t y_stride, bool float_activations,
                bool same_input, tm_matmul_scratch *s);
 
+/* Several matrices of the same width times the same x, y[i] = w[i] x with row stride
+ * w[i]->n_rows: where all are packed for the x16 GEMM with one activation format (a
+ * layer's q, k and v; its gate and up), x is converted once and every matrix's groups are
+ * shared out in one pool run, so the threads meet once rather than once per matrix;
+ * otherwise tm_matmul one after the other. */
+#define TM_MATMUL_MANY_MAX 4
+void tm_matmul_many(const tm_kernels *k, tm_pool *pool, int n_mats, const tm_mat *const *w,
+                    const float *x, int64_t n_tokens, float *const *y, bool float_activations,
+                    bool same_input, tm_matmul_scratch *s);
+
 #endif

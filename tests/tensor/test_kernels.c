@@ -423,6 +423,91 @@ static int check_matmul_tiles(const char *name, const tm_kernels *k, tm_rng *rng
     return checks;
 }
 
+/* A packed matrix of random rows (the caller frees m->data). */
+static tm_mat packed_matrix(uint32_t type, int64_t n_rows, int64_t n_cols, tm_rng *rng)
+{
+    uint64_t row_bytes = 0;
+    tm_dtype_row_bytes(type, n_cols, &row_bytes);
+    float *f = tm_malloc((size_t)n_cols * sizeof *f);
+    uint8_t *row = tm_malloc((size_t)(row_bytes * TM_PACK_ROWS));
+    uint8_t *packed = tm_malloc((size_t)(row_bytes * (uint64_t)n_rows));
+    for (int64_t g = 0; g < n_rows; g += TM_PACK_ROWS) {
+        for (int64_t r = 0; r < TM_PACK_ROWS; r++) {
+            fill(rng, f, n_cols, 1.0f);
+            tm_type_traits_get(type)->quantize(f, row + r * row_bytes, n_cols);
+        }
+        tm_pack_group(type, row, n_cols, packed + g * row_bytes);
+    }
+    tm_free(f);
+    tm_free(row);
+    tm_mat m = {.data = packed,
+                .type = type,
+                .n_cols = n_cols,
+                .n_rows = n_rows,
+                .row_bytes = row_bytes,
+                .packed = true};
+    return m;
+}
+
+/* tm_matmul_many: matrices sharing x in one pool run (a layer's q, k, v of two types with
+ * one activation format; Q4_0 beside Q8_0; Q4_0 beside Q4_K, whose formats differ, one
+ * after the other) give exactly what tm_matmul gives each, for decode and prompt sizes. */
+static int check_matmul_many(const char *name, const tm_kernels *k, tm_rng *rng)
+{
+    static const uint32_t sets[][3] = {{TM_DTYPE_Q4_K, TM_DTYPE_Q4_K, TM_DTYPE_Q6_K},
+                                       {TM_DTYPE_Q4_0, TM_DTYPE_Q8_0, TM_DTYPE_Q4_0},
+                                       {TM_DTYPE_Q4_0, TM_DTYPE_Q4_K, TM_DTYPE_Q4_0}};
+    static const int64_t rows[3] = {80, 32, 48}, counts[] = {1, 3, 37};
+    const int64_t n_cols = 512, max_t = 37;
+    tm_pool *pool = NULL;
+    tm_err err = {0};
+    tm_matmul_scratch s;
+    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
+    TM_CHECK_OK(tm_matmul_scratch_init(&s, max_t, n_cols, 2, &err), &err);
+    float *x = tm_malloc((size_t)(n_cols * max_t) * sizeof *x);
+    fill(rng, x, n_cols * max_t, 1.0f);
+    int checks = 0;
+    for (size_t si = 0; si < TM_ARRAY_LEN(sets); si++) {
+        bool all = true;
+        for (int i = 0; i < 3; i++)
+            all = all && k->gemm_x16[sets[si][i]] && !k->gemm_bf16[sets[si][i]];
+        if (!all)
+            continue;
+        tm_mat w[3];
+        const tm_mat *wp[3];
+        float *y[3], *want[3];
+        for (int i = 0; i < 3; i++) {
+            w[i] = packed_matrix(sets[si][i], rows[i], n_cols, rng);
+            wp[i] = &w[i];
+            y[i] = tm_malloc((size_t)(rows[i] * max_t) * sizeof *y[i]);
+            want[i] = tm_malloc((size_t)(rows[i] * max_t) * sizeof *want[i]);
+        }
+        for (size_t ci = 0; ci < TM_ARRAY_LEN(counts); ci++) {
+            int64_t n_t = counts[ci];
+            for (int i = 0; i < 3; i++)
+                tm_matmul(k, pool, &w[i], x, n_t, want[i], rows[i], false, false, &s);
+            tm_matmul_many(k, pool, 3, wp, x, n_t, y, false, false, &s);
+            for (int i = 0; i < 3; i++) {
+                size_t bytes = (size_t)(rows[i] * n_t) * sizeof(float);
+                TM_CHECK_MSG(memcmp(y[i], want[i], bytes) == 0,
+                             "%s matmul_many set %zu, %lld tokens: matrix %d (%s) differs from "
+                             "its own product",
+                             name, si, (long long)n_t, i, tm_dtype_name(sets[si][i]));
+                checks++;
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            tm_free((void *)w[i].data);
+            tm_free(y[i]);
+            tm_free(want[i]);
+        }
+    }
+    tm_free(x);
+    tm_matmul_scratch_fini(&s);
+    tm_pool_free(pool);
+    return checks;
+}
+
 /* BF16 tile GEMM (AMX): packed rows against float activations put into BF16 tiles, for
  * group counts around the kernel's blocks (odd, more than one block) and token counts around
  * its tiles (tails of 1 to 15). Both factors of a term are rounded to 8 significant bits, so
@@ -888,7 +973,7 @@ static void check_table(const char *name)
                  check_attn_tiles(name, &k, &rng);
     int n_gemm = check_gemm(name, &k, &ref, &rng) + check_gemm_bf16(name, &k, &ref, &rng) +
                  check_gemm_glu(name, &k, &ref, &rng) + check_matmul_tiles(name, &k, &rng) +
-                 check_gemm_extremes(name, &k, &ref);
+                 check_matmul_many(name, &k, &rng) + check_gemm_extremes(name, &k, &ref);
     fprintf(stderr,
             "  %-6s %d dot checks, %d quantizer checks, %d attention checks, %d gemm checks\n",
             name, n_dots, n_quants, n_attn, n_gemm);
