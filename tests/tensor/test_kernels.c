@@ -354,75 +354,6 @@ static int check_gemm_extremes(const char *name, const tm_kernels *k, const tm_k
     return checks;
 }
 
-/* tm_matmul of a long batch on packed weights splits its tokens into tiles (matmul.c). Every
- * token of batches of one, two and three tiles, and of a remainder short of a pass, must come
- * out bit for bit as when the batch is multiplied 8 tokens at a time (one kernel pass each,
- * so each token meets the same integer sums and float steps). Tables whose BF16 GEMM takes
- * long batches (AMX) round differently on purpose and are checked by check_gemm_bf16. */
-static int check_matmul_tiles(const char *name, const tm_kernels *k, tm_rng *rng)
-{
-    static const uint32_t types[] = {TM_DTYPE_Q4_0, TM_DTYPE_Q8_0, TM_DTYPE_Q4_K};
-    static const int64_t counts[] = {37, 256, 300, 771};
-    const int64_t n_rows = 48, n_cols = 512, max_t = 771;
-    tm_pool *pool = NULL;
-    tm_err err = {0};
-    tm_matmul_scratch s;
-    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
-    TM_CHECK_OK(tm_matmul_scratch_init(&s, max_t, n_cols, 2, &err), &err);
-    float *f = tm_malloc((size_t)(n_cols * (n_rows + max_t)) * sizeof *f);
-    float *y = tm_malloc((size_t)(n_rows * max_t) * sizeof *y);
-    float *y8 = tm_malloc((size_t)(n_rows * max_t) * sizeof *y8);
-    int checks = 0;
-    for (size_t ti = 0; ti < TM_ARRAY_LEN(types); ti++) {
-        uint32_t type = types[ti];
-        if (!k->gemm_x16[type] || k->gemm_bf16[type])
-            continue;
-        uint64_t row_bytes = 0;
-        tm_dtype_row_bytes(type, n_cols, &row_bytes);
-        uint8_t *rows = tm_malloc((size_t)(row_bytes * n_rows));
-        uint8_t *packed = tm_malloc((size_t)(row_bytes * n_rows));
-        fill(rng, f, n_cols * (n_rows + max_t), 1.0f);
-        for (int64_t r = 0; r < n_rows; r++)
-            tm_type_traits_get(type)->quantize(f + r * n_cols, rows + r * row_bytes, n_cols);
-        for (int64_t r = 0; r < n_rows; r += TM_PACK_ROWS)
-            tm_pack_group(type, rows + r * row_bytes, n_cols, packed + r * row_bytes);
-        tm_mat w = {.data = packed,
-                    .type = type,
-                    .n_cols = n_cols,
-                    .n_rows = n_rows,
-                    .row_bytes = row_bytes,
-                    .packed = true};
-        const float *x = f + n_rows * n_cols;
-        for (size_t ci = 0; ci < TM_ARRAY_LEN(counts); ci++) {
-            int64_t n_t = counts[ci];
-            tm_matmul(k, pool, &w, x, n_t, y, n_rows, false, false, &s);
-            for (int64_t t = 0; t < n_t; t += 8)
-                tm_matmul(k, pool, &w, x + t * n_cols, TM_MIN(8, n_t - t), y8 + t * n_rows, n_rows,
-                          false, false, &s);
-            for (int64_t t = 0; t < n_t; t++) {
-                const float *got = y + t * n_rows, *want = y8 + t * n_rows;
-                int64_t r = 0;
-                while (r < n_rows && memcmp(&got[r], &want[r], sizeof got[r]) == 0)
-                    r++;
-                TM_CHECK_MSG(r == n_rows,
-                             "%s matmul %s of %lld tokens: token %lld row %lld is %.9g, in "
-                             "passes of 8 %.9g",
-                             name, tm_dtype_name(type), (long long)n_t, (long long)t, (long long)r,
-                             r < n_rows ? got[r] : 0.0, r < n_rows ? want[r] : 0.0);
-                checks++;
-            }
-        }
-        tm_free(rows);
-        tm_free(packed);
-    }
-    tm_free(f);
-    tm_free(y);
-    tm_free(y8);
-    tm_matmul_scratch_fini(&s);
-    tm_pool_free(pool);
-    return checks;
-}
-
 /* A packed matrix of random rows (the caller frees m->data). */
 static tm_mat packed_matrix(uint32_t type, int64_t n_rows, int64_t n_cols, tm_rng *rng)
 {
@@ -447,6 +378,61 @@ static tm_mat packed_matrix(uint32_t type, int64_t n_rows, int64_t n_cols, tm_rn
                 .row_bytes = row_bytes,
                 .packed = true};
     return m;
+}
+
+/* tm_matmul of a long batch on packed weights splits its tokens into tiles (matmul.c). Every
+ * token of batches of one, two and three tiles, and of a remainder short of a pass, must come
+ * out bit for bit as when the batch is multiplied 8 tokens at a time (one kernel pass each,
+ * so each token meets the same integer sums and float steps). Tables whose BF16 GEMM takes
+ * long batches (AMX) round differently on purpose and are checked by check_gemm_bf16. */
+static int check_matmul_tiles(const char *name, const tm_kernels *k, tm_rng *rng)
+{
+    static const uint32_t types[] = {TM_DTYPE_Q4_0, TM_DTYPE_Q8_0, TM_DTYPE_Q4_K};
+    static const int64_t counts[] = {37, 256, 300, 771};
+    const int64_t n_rows = 48, n_cols = 512, max_t = 771;
+    tm_pool *pool = NULL;
+    tm_err err = {0};
+    tm_matmul_scratch s;
+    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
+    TM_CHECK_OK(tm_matmul_scratch_init(&s, max_t, n_cols, 2, &err), &err);
+    float *f = tm_malloc((size_t)(n_cols * max_t) * sizeof *f);
+    float *y = tm_malloc((size_t)(n_rows * max_t) * sizeof *y);
+    float *y8 = tm_malloc((size_t)(n_rows * max_t) * sizeof *y8);
+    int checks = 0;
+    for (size_t ti = 0; ti < TM_ARRAY_LEN(types); ti++) {
+        uint32_t type = types[ti];
+        if (!k->gemm_x16[type] || k->gemm_bf16[type])
+            continue;
+        tm_mat w = packed_matrix(type, n_rows, n_cols, rng);
+        fill(rng, f, n_cols * max_t, 1.0f);
+        const float *x = f;
+        for (size_t ci = 0; ci < TM_ARRAY_LEN(counts); ci++) {
+            int64_t n_t = counts[ci];
+            tm_matmul(k, pool, &w, x, n_t, y, n_rows, false, false, &s);
+            for (int64_t t = 0; t < n_t; t += 8)
+                tm_matmul(k, pool, &w, x + t * n_cols, TM_MIN(8, n_t - t), y8 + t * n_rows, n_rows,
+                          false, false, &s);
+            for (int64_t t = 0; t < n_t; t++) {
+                const float *got = y + t * n_rows, *want = y8 + t * n_rows;
+                int64_t r = 0;
+                while (r < n_rows && memcmp(&got[r], &want[r], sizeof got[r]) == 0)
+                    r++;
+                TM_CHECK_MSG(r == n_rows,
+                             "%s matmul %s of %lld tokens: token %lld row %lld is %.9g, in "
+                             "passes of 8 %.9g",
+                             name, tm_dtype_name(type), (long long)n_t, (long long)t, (long long)r,
+                             r < n_rows ? got[r] : 0.0, r < n_rows ? want[r] : 0.0);
+                checks++;
+            }
+        }
+        tm_free((void *)w.data);
+    }
+    tm_free(f);
+    tm_free(y);
+    tm_free(y8);
+    tm_matmul_scratch_fini(&s);
+    tm_pool_free(pool);
+    return checks;
 }
 
 /* tm_matmul_many: matrices sharing x in one pool run (a layer's q, k, v of two types with
