@@ -35,11 +35,12 @@ typedef struct matmul_job {
     tm_matmul_scratch *s;
     const uint16_t *tiles;  /* gemm_bf16: the BF16 activation tiles */
     const tm_gemm_glu *glu; /* gemm_bf16: the fused gate-and-up epilogue, or NULL */
-    /* gemm_task over several matrices (tm_matmul_many): matrix i's groups are units
-     * [first[i], first[i + 1]) of the spans; n_parts 0 means w and y alone */
+    /* gemm_task: the matrices whose groups it shares out (one for tm_matmul, more for
+     * tm_matmul_many); matrix i's groups are units [first[i], first[i + 1]) of the spans */
     int n_parts;
     const tm_mat *part_w[TM_MATMUL_MANY_MAX];
     float *part_y[TM_MATMUL_MANY_MAX];
+    int64_t part_stride[TM_MATMUL_MANY_MAX];
     uint32_t first[TM_MATMUL_MANY_MAX + 1];
 } matmul_job;
 
@@ -96,26 +97,21 @@ static void gemm_groups(const matmul_job *job, const tm_mat *w, float *y, int64_
 static void gemm_task(void *arg, int ith, int nth)
 {
     const matmul_job *job = arg;
-    uint64_t group_bytes = job->w->row_bytes * TM_PACK_ROWS;
-    for (int i = 1; i < job->n_parts; i++)
+    uint64_t group_bytes = 0;
+    for (int i = 0; i < job->n_parts; i++)
         group_bytes = TM_MAX(group_bytes, job->part_w[i]->row_bytes * TM_PACK_ROWS);
     uint32_t chunk = job->n_tokens <= DECODE_TOKENS
                          ? (uint32_t)TM_MAX(1, DECODE_CHUNK_BYTES / group_bytes)
                          : PROMPT_CHUNK_GROUPS,
              g0, g1;
     (void)nth;
-    while (tm_spans_next(job->s->spans, ith, chunk, &g0, &g1)) {
-        if (job->n_parts == 0) {
-            gemm_groups(job, job->w, job->y, job->y_stride, g0, g1);
-            continue;
-        }
+    while (tm_spans_next(job->s->spans, ith, chunk, &g0, &g1))
         for (int i = 0; i < job->n_parts; i++) { /* the parts of the matrices the units span */
             uint32_t lo = TM_MAX(g0, job->first[i]), hi = TM_MIN(g1, job->first[i + 1]);
             if (lo < hi)
-                gemm_groups(job, job->part_w[i], job->part_y[i], job->part_w[i]->n_rows,
+                gemm_groups(job, job->part_w[i], job->part_y[i], job->part_stride[i],
                             lo - job->first[i], hi - job->first[i]);
         }
-    }
 }
 
 /* packed weights x BF16 activation tiles (AMX); the tiles' rows past the batch are zeros */
@@ -252,6 +248,38 @@ static void convert_input(tm_pool *pool, matmul_job *job, tm_task_fn task, int f
     s->act_cols = job->w->n_cols;
 }
 
+/* Packed matrices through the x16 GEMM, all taking the activation format of w[0]: x
+ * converted once (job->w is w[0]), then one pool run sharing out every matrix's groups. */
+static void packed_gemm(matmul_job *job, tm_pool *pool, int n_mats, const tm_mat *const *w,
+                        float *const *y, const int64_t *y_stride, bool same_input)
+{
+    tm_matmul_scratch *s = job->s;
+    bool q8_k = tm_pack_act_is_q8_k(w[0]->type);
+    if (q8_k)
+        tm_dtype_row_bytes(TM_DTYPE_Q8_K, w[0]->n_cols, &job->act_row_bytes);
+    else
+        job->act_row_bytes = tm_pack_act_row_bytes(w[0]->n_cols);
+    assert(job->act_row_bytes * (uint64_t)job->n_tokens <= s->act_bytes);
+    if (q8_k)
+        convert_input(pool, job, quantize_task, ACT_TYPE + TM_DTYPE_Q8_K, same_input);
+    else
+        convert_input(pool, job, pack_act_task, ACT_PACK, same_input);
+    uint64_t units = 0;
+    for (int i = 0; i < n_mats; i++) {
+        assert(job->k->gemm_x16[w[i]->type] && w[i]->n_rows % TM_PACK_ROWS == 0);
+        job->part_w[i] = w[i];
+        job->part_y[i] = y[i];
+        job->part_stride[i] = y_stride[i];
+        job->first[i] = (uint32_t)units;
+        units += (uint64_t)(w[i]->n_rows / TM_PACK_ROWS);
+    }
+    assert(units <= UINT32_MAX);
+    job->n_parts = n_mats;
+    job->first[n_mats] = (uint32_t)units;
+    tm_spans_reset(s->spans, tm_pool_size(pool), (uint32_t)units);
+    tm_pool_run(pool, gemm_task, job);
+}
+
 void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float *x,
                int64_t n_tokens, float *y, int64_t y_stride, bool float_activations,
                bool same_input, tm_matmul_scratch *s)
@@ -291,20 +319,7 @@ void tm_matmul(const tm_kernels *k, tm_pool *pool, const tm_mat *w, const float 
         return;
     }
     if (w->packed) {
-        assert(k->gemm_x16[w->type] && w->n_rows % TM_PACK_ROWS == 0);
-        bool q8_k = tm_pack_act_is_q8_k(w->type);
-        if (q8_k)
-            tm_dtype_row_bytes(TM_DTYPE_Q8_K, w->n_cols, &job.act_row_bytes);
-        else
-            job.act_row_bytes = tm_pack_act_row_bytes(w->n_cols);
-        assert(job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
-        if (q8_k)
-            convert_input(pool, &job, quantize_task, ACT_TYPE + TM_DTYPE_Q8_K, same_input);
-        else
-            convert_input(pool, &job, pack_act_task, ACT_PACK, same_input);
-        assert(w->n_rows / TM_PACK_ROWS <= UINT32_MAX);
-        tm_spans_reset(s->spans, tm_pool_size(pool), (uint32_t)(w->n_rows / TM_PACK_ROWS));
-        tm_pool_run(pool, gemm_task, &job);
+        packed_gemm(&job, pool, 1, &w, &y, &y_stride, same_input);
         return;
     }
     bool ok = tm_dtype_row_bytes(tr->act_type, w->n_cols, &job.act_row_bytes);
@@ -331,30 +346,16 @@ void tm_matmul_many(const tm_kernels *k, tm_pool *pool, int n_mats, const tm_mat
                       same_input || i > 0, s);
         return;
     }
-    matmul_job job = {.k = k, .w = w[0], .x = x, .n_tokens = n_tokens, .s = s};
-    job.act_type = tm_type_traits_get(w[0]->type)->act_type;
-    bool q8_k = tm_pack_act_is_q8_k(w[0]->type);
-    if (q8_k)
-        tm_dtype_row_bytes(TM_DTYPE_Q8_K, w[0]->n_cols, &job.act_row_bytes);
-    else
-        job.act_row_bytes = tm_pack_act_row_bytes(w[0]->n_cols);
-    assert(job.act_row_bytes * (uint64_t)n_tokens <= s->act_bytes);
-    if (q8_k)
-        convert_input(pool, &job, quantize_task, ACT_TYPE + TM_DTYPE_Q8_K, same_input);
-    else
-        convert_input(pool, &job, pack_act_task, ACT_PACK, same_input);
-    job.n_parts = n_mats;
-    uint64_t units = 0;
-    for (int i = 0; i < n_mats; i++) {
-        job.part_w[i] = w[i];
-        job.part_y[i] = y[i];
-        job.first[i] = (uint32_t)units;
-        units += (uint64_t)(w[i]->n_rows / TM_PACK_ROWS);
-    }
-    assert(units <= UINT32_MAX);
-    job.first[n_mats] = (uint32_t)units;
-    tm_spans_reset(s->spans, tm_pool_size(pool), (uint32_t)units);
-    tm_pool_run(pool, gemm_task, &job);
+    matmul_job job = {.k = k,
+                      .w = w[0],
+                      .x = x,
+                      .n_tokens = n_tokens,
+                      .act_type = tm_type_traits_get(w[0]->type)->act_type,
+                      .s = s};
+    int64_t strides[TM_MATMUL_MANY_MAX];
+    for (int i = 0; i < n_mats; i++)
+        strides[i] = w[i]->n_rows;
+    packed_gemm(&job, pool, n_mats, w, y, strides, same_input);
 }
 
 /* floats of a thread's dequantized row: the widest row, rounded up to 64 bytes */
