@@ -1,4 +1,5 @@
-/* Packed-weight GEMM on 256-bit vectors without VNNI (the AVX2 table): Q4_0, Q8_0, Q4_K, Q5_K
+/* Packed-weight GEMM on 256-bit vectors (the AVX2 table; with AVX2_GEMM_VNNI, the AVX-VNNI
+ * table's, whose prompt passes take vpdpbusd: the sections marked so): Q4_0, Q8_0, Q4_K, Q5_K
  * and Q6_K groups of 16 rows (tensor.h's packed layout) by up to 4 tokens per pass. A
  * 64-byte code vector holds four codes of each of 16 rows; its first 32 bytes are rows 0-7 and its
  * last 32 rows 8-15, so a pass takes one or both halves. Each half is multiplied by one 4-byte word
@@ -70,6 +71,51 @@ static inline __m256i avx2_chain(__m256i v)
     return v;
 }
 
+#if AVX2_GEMM_VNNI
+/* With VNNI (avxvnni.c): vpdpbusd sums each lane's four products into 32 bits, one
+ * instruction per word and token, and takes the packed codes as they are, unsigned: the
+ * offset (Q4_0's 8, Q8_0's 128: 1 << offset_shift) comes out by starting each sum at -offset x
+ * the activation's code sum, as in x86_gemm.h. */
+static inline __attribute__((always_inline)) void
+avx2_vnni_x0_sums(const int n_t, const int eight, const int h0, const int n_h, const uint8_t *qs,
+                  const uint8_t *const *x, const int32_t *const *neg_sum, __m256i s[][2])
+{
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int t = 0; t < n_t; t++) {
+        __m256i off =
+            _mm256_slli_epi32(_mm256_broadcastd_epi32(_mm_loadu_si32(neg_sum[t])), eight ? 7 : 3);
+        for (int h = 0; h < n_h; h++)
+            s[t][h] = off;
+    }
+    for (int v = 0; v < (eight ? 8 : 4); v++) /* Q4_0's vector v: words v and v + 4 */
+        for (int h = 0; h < n_h; h++) {
+            __m256i p = _mm256_loadu_si256((const __m256i *)(qs + v * 64 + (h0 + h) * 32));
+            __m256i lo = eight ? p : _mm256_and_si256(p, low);
+            for (int t = 0; t < n_t; t++)
+                s[t][h] = _mm256_dpbusd_avx_epi32(s[t][h], lo, avx2_bcast_word(x[t] + 4 * v));
+            if (!eight) {
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), low);
+                for (int t = 0; t < n_t; t++)
+                    s[t][h] =
+                        _mm256_dpbusd_avx_epi32(s[t][h], hi, avx2_bcast_word(x[t] + 4 * v + 16));
+            }
+        }
+}
+
+static inline __attribute__((always_inline)) void
+avx2_q4_0_sums(const int n_t, const int h0, const int n_h, const uint8_t *qs,
+               const uint8_t *const *x, const int32_t *const *neg_sum, __m256i s[][2])
+{
+    avx2_vnni_x0_sums(n_t, 0, h0, n_h, qs, x, neg_sum, s);
+}
+
+static inline __attribute__((always_inline)) void
+avx2_q8_0_sums(const int n_t, const int h0, const int n_h, const uint8_t *qs,
+               const uint8_t *const *x, const int32_t *const *neg_sum, __m256i s[][2])
+{
+    avx2_vnni_x0_sums(n_t, 1, h0, n_h, qs, x, neg_sum, s);
+}
+#else
 /* A Q4_0 block's integer sums, offset included, for n_h halves (rows 8 h0 .. 8 (h0 + n_h) - 1)
  * by n_t tokens whose block codes start at x[t]: the pairs summed in 16 bits, widened once. */
 static inline __attribute__((always_inline)) void
@@ -106,11 +152,11 @@ avx2_q4_0_sums(const int n_t, const int h0, const int n_h, const uint8_t *qs,
  * |q| (unsigned) by a x sign(q), a pair at most 2 x 128 x 127 = 32512, one vpmaddwd per word
  * widens it. Per word and token: vpsignb, vpmaddubsw, vpmaddwd, vpaddd; |q| and q once per
  * pass. No offset to take out. */
-static inline __attribute__((always_inline)) void avx2_q8_0_sums(const int n_t, const int h0,
-                                                                 const int n_h, const uint8_t *qs,
-                                                                 const uint8_t *const *x,
-                                                                 __m256i s[][2])
+static inline __attribute__((always_inline)) void
+avx2_q8_0_sums(const int n_t, const int h0, const int n_h, const uint8_t *qs,
+               const uint8_t *const *x, const int32_t *const *neg_sum, __m256i s[][2])
 {
+    (void)neg_sum; /* the codes made signed: no offset */
     const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
     for (int t = 0; t < n_t; t++)
         for (int h = 0; h < n_h; h++)
@@ -127,6 +173,7 @@ static inline __attribute__((always_inline)) void avx2_q8_0_sums(const int n_t, 
             }
         }
 }
+#endif
 
 /* Q4_0 (eight = 0) or Q8_0 (eight = 1) by the packed Q8_0 activations: per block, the integer
  * sums above, then one conversion and one multiply-add per token and half apply both scales. */
@@ -160,7 +207,7 @@ avx2_x0_pass(const int n_t, const int eight, const int h0, const int n_h, int64_
         }
         __m256i s[AVX2_GEMM_TOKENS][2];
         if (eight)
-            avx2_q8_0_sums(n_t, h0, n_h, qs, x, s);
+            avx2_q8_0_sums(n_t, h0, n_h, qs, x, ns, s);
         else
             avx2_q4_0_sums(n_t, h0, n_h, qs, x, ns, s);
         for (int h = 0; h < n_h; h++) {
@@ -239,8 +286,36 @@ avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
             AVX2_BY_PASSES(n_tokens, AVX2_HALF_PASS, pass);                                   \
     }
 
+#if AVX2_GEMM_VNNI
+/* With VNNI a product is one instruction, and what bounds the passes above is feeding it: a
+ * broadcast per product and token. Passes over both halves share each broadcast between two
+ * products; 3 tokens a pass (6 sums and 6 accumulators of the 16 registers). One core, 2048 x
+ * 2048 by 512 tokens on an AMD Zen 5, as a multiple of the same run's one-token rate (the VM's
+ * clock moved between runs): 4 tokens by one half, as above, 1.42 for Q4_0 and 2.50 for Q8_0
+ * (one run); by both halves, three alternating runs, 2 tokens 1.53-1.58 and 2.57-2.63 (with
+ * two chains of sums per token and half 1.49-1.54 and 2.60-2.70), 3 tokens 1.63-1.75 and
+ * 2.63-3.01. */
+#define AVX2_VNNI_X0_TOKENS 3
+#define AVX2_VNNI_X0_DEFINE(name, pass)                                                           \
+    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride,     \
+                     int64_t n_tokens, float *y, int64_t y_stride)                                \
+    {                                                                                             \
+        int64_t nb = n_cols / 32, t = 0;                                                          \
+        const uint8_t *x = act;                                                                   \
+        for (; t + AVX2_VNNI_X0_TOKENS <= n_tokens; t += AVX2_VNNI_X0_TOKENS)                     \
+            pass(AVX2_VNNI_X0_TOKENS, 0, 2, nb, group, x + t * act_stride, act_stride,            \
+                 y + t * y_stride, y_stride);                                                     \
+        if (n_tokens - t == 2)                                                                    \
+            pass(2, 0, 2, nb, group, x + t * act_stride, act_stride, y + t * y_stride, y_stride); \
+        else if (n_tokens - t == 1)                                                               \
+            pass(1, 0, 2, nb, group, x + t * act_stride, act_stride, y + t * y_stride, y_stride); \
+    }
+AVX2_VNNI_X0_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass)
+AVX2_VNNI_X0_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass)
+#else
 AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass, 32, 2)
 AVX2_GEMM_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass, 32, 2)
+#endif
 
 /* ---- Q4_K x Q8_K ----------------------------------------------------------------------------
  * Sub-block j (32 columns) of a super-block: eight words of 4-bit codes (the low nibbles of
@@ -710,8 +785,15 @@ static inline __attribute__((always_inline)) void avx2_q6_k_rebuild(const uint8_
     for (int i = 0; i < 8; i++) {
         __m256i sp = _mm256_cvtepi8_epi16(
             _mm_loadu_si128((const __m128i *)(sb + TM_PACK_Q6_K_SC + i * 32 + h * 16)));
+#if AVX2_GEMM_VNNI /* the scales of groups 2i and 2i + 1 as 32-bit lanes, vpmulld's operand */
+        _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_SC + 64 * i),
+                            _mm256_srai_epi32(_mm256_slli_epi32(sp, 16), 16));
+        _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_SC + 64 * i + 32),
+                            _mm256_srai_epi32(sp, 16));
+#else
         _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_SC + 64 * i), avx2_q6_k_scale(sp, 0));
         _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_SC + 64 * i + 32), avx2_q6_k_scale(sp, 1));
+#endif
         _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_OFF + 32 * i), _mm256_slli_epi16(sp, 5));
     }
     _mm256_storeu_ps((float *)(out + AVX2_Q6K_D),
@@ -793,7 +875,12 @@ static inline __attribute__((always_inline)) void avx2_qk_rebuild(const int five
     avx2_q4_k_tables(sb, sc, mn);
     const int r0 = h * 8;
     for (int j = 0; j < 8; j++)
+#if AVX2_GEMM_VNNI /* sc[j] as 32-bit lanes, vpmulld's operand */
+        _mm256_storeu_si256((__m256i *)(out + AVX2_QK_SC + 32 * j),
+                            _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sc[j] + r0))));
+#else
         _mm256_storeu_si256((__m256i *)(out + AVX2_QK_SC + 32 * j), avx2_scale_pair(sc[j], h));
+#endif
     for (int jp = 0; jp < 8; jp += 2)
         _mm256_storeu_si256((__m256i *)(out + AVX2_QK_MN + 16 * jp),
                             avx2_pairs(mn[jp] + r0, mn[jp + 1] + r0));
@@ -895,6 +982,124 @@ avx2_q5_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8
     avx2_qk_rebuilt_pass(n_t, 1, u, nsb, act, act_stride, y, y_stride, first);
 }
 
+#if AVX2_GEMM_VNNI
+/* The rebuilt passes with VNNI: a sub-block's (Q6_K: a group's) eight (four) words go into a
+ * 32-bit sum by vpdpbusd, one instruction per word and token, which vpmulld scales by the
+ * rebuilt scale into the super-block's sum. That sum is the same integer the passes above
+ * reach, and the float steps after it are theirs, so decoding and short batches keep those
+ * passes and a token's result still does not depend on its batch (check_matmul_tiles). (Float
+ * scales per sub-block instead, as x86_gemm.h does, would need passes of their own for
+ * decoding too: written so, one core decoded Q5_K and Q6_K at 0.70-0.80 of these passes'
+ * rate.) The sums stay below 2^31: Q5_K's sub-block at most 8 x 4 x 31 x 128 x 63, eight of
+ * them 64 million. */
+static inline __attribute__((always_inline)) void
+avx2_vnni_qk_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
+                          uint64_t act_stride, float *y, int64_t y_stride, int first)
+{
+    __m256 acc[AVX2_GEMM_TOKENS];
+    for (int t = 0; t < n_t; t++)
+        acc[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * y_stride);
+    for (int64_t b = 0; b < nsb; b++, u += AVX2_QK_HALF) {
+        const uint8_t *xb[AVX2_GEMM_TOKENS];
+        __m256i sum[AVX2_GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++) {
+            xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
+            sum[t] = _mm256_setzero_si256();
+        }
+        for (int j = 0; j < 8; j++) {
+            __m256i s[AVX2_GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                s[t] = _mm256_setzero_si256();
+            for (int g = 0; g < 8; g++) {
+                __m256i w = _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_W + 32 * (8 * j + g)));
+                for (int t = 0; t < n_t; t++)
+                    s[t] = _mm256_dpbusd_avx_epi32(
+                        s[t], w,
+                        avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, qs) + j * 32 + 4 * g));
+            }
+            __m256i sc = _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_SC + 32 * j));
+            for (int t = 0; t < n_t; t++)
+                sum[t] = _mm256_add_epi32(sum[t], _mm256_mullo_epi32(s[t], sc));
+        }
+        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_QK_D)),
+               dmin = _mm256_loadu_ps((const float *)(u + AVX2_QK_DMIN));
+        for (int t = 0; t < n_t; t++) {
+            int32_t bp[4];
+            avx2_q8_k_sums32(xb[t], bp);
+            __m256i mins = _mm256_setzero_si256();
+            for (int k = 0; k < 4; k++)
+                mins = _mm256_add_epi32(
+                    mins, _mm256_madd_epi16(
+                              _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_MN + 32 * k)),
+                              _mm256_set1_epi32(bp[k])));
+            float dx;
+            memcpy(&dx, xb[t], sizeof dx);
+            __m256 v = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), dmin,
+                                        _mm256_mul_ps(_mm256_cvtepi32_ps(sum[t]), d));
+            acc[t] = _mm256_fmadd_ps(v, _mm256_set1_ps(dx), acc[t]);
+        }
+    }
+    for (int t = 0; t < n_t; t++)
+        _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+static inline __attribute__((always_inline)) void
+avx2_vnni_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
+                            uint64_t act_stride, float *y, int64_t y_stride, int first)
+{
+    __m256 acc[AVX2_GEMM_TOKENS];
+    for (int t = 0; t < n_t; t++)
+        acc[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * y_stride);
+    for (int64_t b = 0; b < nsb; b++, u += AVX2_Q6K_HALF) {
+        const uint8_t *xb[AVX2_GEMM_TOKENS];
+        __m256i sum[AVX2_GEMM_TOKENS];
+        for (int t = 0; t < n_t; t++) {
+            xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
+            sum[t] = _mm256_setzero_si256();
+        }
+        for (int g = 0; g < 16; g++) {
+            __m256i s[AVX2_GEMM_TOKENS];
+            for (int t = 0; t < n_t; t++)
+                s[t] = _mm256_setzero_si256();
+            for (int k = 0; k < 4; k++) {
+                __m256i w =
+                    _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_W + 32 * (4 * g + k)));
+                for (int t = 0; t < n_t; t++)
+                    s[t] = _mm256_dpbusd_avx_epi32(
+                        s[t], w,
+                        avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, qs) + g * 16 + 4 * k));
+            }
+            __m256i sc = _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_SC + 32 * g));
+            for (int t = 0; t < n_t; t++) {
+                sum[t] = _mm256_add_epi32(sum[t], _mm256_mullo_epi32(s[t], sc));
+                if (g & 1) /* minus 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]) */
+                    sum[t] = _mm256_sub_epi32(
+                        sum[t],
+                        _mm256_madd_epi16(
+                            _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_OFF + 32 * (g >> 1))),
+                            avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, bsums) + (g - 1) * 2)));
+            }
+        }
+        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_Q6K_D));
+        for (int t = 0; t < n_t; t++) {
+            float dx;
+            memcpy(&dx, xb[t], sizeof dx);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]),
+                                     _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc[t]);
+        }
+    }
+    for (int t = 0; t < n_t; t++)
+        _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+#define AVX2_Q4_K_REBUILT_PASS avx2_vnni_qk_rebuilt_pass
+#define AVX2_Q5_K_REBUILT_PASS avx2_vnni_qk_rebuilt_pass
+#define AVX2_Q6_K_REBUILT_PASS avx2_vnni_q6_k_rebuilt_pass
+#else
+#define AVX2_Q4_K_REBUILT_PASS avx2_q4_k_rebuilt_pass
+#define AVX2_Q5_K_REBUILT_PASS avx2_q5_k_rebuilt_pass
+#define AVX2_Q6_K_REBUILT_PASS avx2_q6_k_rebuilt_pass
+#endif
+
 /* The K-quants' GEMM. The passes above rebuild the codes (nibbles, Q5_K's fifth bits, Q6_K's
  * bit pairs) and Q4_K's and Q5_K's tables in every pass of 4 tokens: per Q6_K group, some 23
  * operations for the 4 tokens' 46. Batches of min_tokens or more (prompts) instead rebuild a
@@ -937,11 +1142,11 @@ avx2_q5_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8
             }                                                                                    \
     }
 
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, avx2_q4_k_rebuilt_pass,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, AVX2_Q4_K_REBUILT_PASS,
                     TM_PACK_Q4_K_SB, AVX2_QK_HALF, 12)
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, avx2_q5_k_rebuilt_pass,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, AVX2_Q5_K_REBUILT_PASS,
                     TM_PACK_Q5_K_SB, AVX2_QK_HALF, 8)
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, avx2_q6_k_rebuilt_pass,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, AVX2_Q6_K_REBUILT_PASS,
                     TM_PACK_Q6_K_SB, AVX2_Q6K_HALF, 8)
 
 static void avx2_gemm_fill(tm_kernels *k)

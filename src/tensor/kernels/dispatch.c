@@ -1,7 +1,7 @@
 /* Choosing a kernel table once, from the CPU's features. Tables build on each other: the
  * reference fills every slot, each ISA overrides what it implements on top of the level
- * below (x86: AVX2, then AVX-512, then AMX; Arm: NEON, then dotprod, then i8mm), so a type without
- * a fast kernel still works at the best level below. */
+ * below (x86: AVX2, then AVX-VNNI or AVX-512, AMX above AVX-512; Arm: NEON, then dotprod, then
+ * i8mm), so a type without a fast kernel still works at the best level below. */
 #include "isa.h"
 
 #include <string.h>
@@ -27,10 +27,18 @@ void tm_kernels_init_ref(tm_kernels *k)
     }
 }
 
-#if TM_BUILD_AVX2 || TM_BUILD_AVX512 /* clang warns of unused static functions */
+#if TM_BUILD_AVX2 || TM_BUILD_AVXVNNI || \
+    TM_BUILD_AVX512 /* clang warns of unused static functions */
 static inline bool cpu_runs_avx2(const tm_cpu *cpu)
 {
     return cpu->avx2 && cpu->fma && cpu->f16c;
+}
+#endif
+
+#if TM_BUILD_AVXVNNI
+static inline bool cpu_runs_avxvnni(const tm_cpu *cpu)
+{
+    return cpu_runs_avx2(cpu) && cpu->avx_vnni;
 }
 #endif
 
@@ -51,7 +59,8 @@ static inline bool cpu_runs_amx(const tm_cpu *cpu)
 #endif
 
 /* Every table name any build knows, best last within an architecture. */
-static const char *const g_known[] = {"ref", "avx2", "avx512", "amx", "neon", "dotprod", "i8mm"};
+static const char *const g_known[] = {"ref", "avx2", "avxvnni", "avx512",
+                                      "amx", "neon", "dotprod", "i8mm"};
 
 int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
 {
@@ -61,6 +70,10 @@ int tm_kernels_available(const tm_cpu *cpu, const char **names, int cap)
 #if TM_BUILD_AVX2
     if (n < cap && cpu_runs_avx2(cpu))
         names[n++] = "avx2";
+#endif
+#if TM_BUILD_AVXVNNI
+    if (n < cap && cpu_runs_avxvnni(cpu))
+        names[n++] = "avxvnni";
 #endif
 #if TM_BUILD_AVX512
     if (n < cap && cpu_runs_avx512(cpu))
@@ -97,8 +110,8 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
             known = known || strcmp(want, g_known[i]) == 0;
         if (!known)
             return tm_fail(err, TM_E_ARG,
-                           "unknown kernel table '%s' (ref, avx2, avx512, amx, neon, dotprod, "
-                           "i8mm, auto)",
+                           "unknown kernel table '%s' (ref, avx2, avxvnni, avx512, amx, neon, "
+                           "dotprod, i8mm, auto)",
                            want);
         pick = NULL;
         for (int i = 0; i < n; i++)
@@ -112,6 +125,10 @@ tm_status tm_kernels_init(tm_kernels *k, const tm_cpu *cpu, const char *want, tm
 #if TM_BUILD_AVX2
     if (strcmp(pick, "avx2") == 0 || strcmp(pick, "avx512") == 0 || strcmp(pick, "amx") == 0)
         tm_kernels_init_avx2(k);
+#endif
+#if TM_BUILD_AVXVNNI /* beside AVX-512, not under it: not every AVX-512 CPU has AVX-VNNI */
+    if (strcmp(pick, "avxvnni") == 0)
+        tm_kernels_init_avxvnni(k);
 #endif
 #if TM_BUILD_AVX512
     if (strcmp(pick, "avx512") == 0 || strcmp(pick, "amx") == 0)

@@ -35,6 +35,9 @@ void tm_kernels_init_ref(tm_kernels *k);
 #if TM_BUILD_AVX2
 void tm_kernels_init_avx2(tm_kernels *k);
 #endif
+#if TM_BUILD_AVXVNNI
+void tm_kernels_init_avxvnni(tm_kernels *k);
+#endif
 #if TM_BUILD_AVX512
 void tm_kernels_init_avx512(tm_kernels *k);
 #endif
