@@ -1039,6 +1039,60 @@ static void test_every_table(void)
         check_table(names[i]);
 }
 
+/* The avxvnni table takes its integer sums with vpdpbusd by another road than the avx2
+ * table's vpmaddubsw, to the same integers, and shares the float steps after them
+ * (avx2_gemm.h): its packed products equal the avx2 table's bit for bit, for decoding and for
+ * batches long enough for the K-quants' rebuilt prompt passes. */
+static void test_avxvnni_matches_avx2(void)
+{
+    static const uint32_t types[] = {TM_DTYPE_Q4_0, TM_DTYPE_Q8_0, TM_DTYPE_Q4_K, TM_DTYPE_Q5_K,
+                                     TM_DTYPE_Q6_K};
+    static const int64_t counts[] = {1, 2, 3, 7, 16, 37};
+    const int64_t n_rows = 32, n_cols = 512, max_t = 37;
+    tm_cpu cpu;
+    tm_cpu_detect(&cpu);
+    tm_kernels a, v;
+    tm_err err = {0};
+    if (tm_kernels_init(&a, &cpu, "avx2", &err) != TM_OK ||
+        tm_kernels_init(&v, &cpu, "avxvnni", &err) != TM_OK) {
+        fprintf(stderr, "  no avxvnni table on this CPU or build\n");
+        return;
+    }
+    tm_rng rng;
+    tm_rng_seed(&rng, 77);
+    tm_pool *pool = NULL;
+    tm_matmul_scratch s;
+    TM_CHECK_OK(tm_pool_create(2, &pool, &err), &err);
+    TM_CHECK_OK(tm_matmul_scratch_init(&s, max_t, n_cols, 2, &err), &err);
+    float *x = tm_malloc((size_t)(n_cols * max_t) * sizeof *x);
+    float *ya = tm_malloc((size_t)(n_rows * max_t) * sizeof *ya);
+    float *yv = tm_malloc((size_t)(n_rows * max_t) * sizeof *yv);
+    fill(&rng, x, n_cols * max_t, 1.0f);
+    int checks = 0;
+    for (size_t ti = 0; ti < TM_ARRAY_LEN(types); ti++) {
+        tm_mat w = packed_matrix(types[ti], n_rows, n_cols, &rng);
+        for (size_t ci = 0; ci < TM_ARRAY_LEN(counts); ci++) {
+            int64_t n_t = counts[ci];
+            tm_matmul(&a, pool, &w, x, n_t, ya, n_rows, false, false, &s);
+            tm_matmul(&v, pool, &w, x, n_t, yv, n_rows, false, false, &s);
+            int64_t i = 0;
+            while (i < n_t * n_rows && memcmp(&ya[i], &yv[i], sizeof ya[i]) == 0)
+                i++;
+            TM_CHECK_MSG(i == n_t * n_rows, "%s, %lld tokens: value %lld is %.9g, avx2's %.9g",
+                         tm_dtype_name(types[ti]), (long long)n_t, (long long)i,
+                         i < n_t * n_rows ? yv[i] : 0.0, i < n_t * n_rows ? ya[i] : 0.0);
+            checks++;
+        }
+        tm_free((void *)w.data);
+    }
+    fprintf(stderr, "  %d products equal\n", checks);
+    tm_free(x);
+    tm_free(ya);
+    tm_free(yv);
+    tm_matmul_scratch_fini(&s);
+    tm_pool_free(pool);
+}
+
 static void test_selection(void)
 {
     tm_cpu cpu;
@@ -1073,6 +1127,7 @@ int main(void)
 {
     TM_RUN(test_selection);
     TM_RUN(test_every_table);
+    TM_RUN(test_avxvnni_matches_avx2);
 #if TM_BUILD_AMX
     TM_RUN(test_amx_panels);
 #endif

@@ -896,6 +896,32 @@ static inline __attribute__((always_inline)) void avx2_qk_rebuild(const int five
                                 avx2_qk_codes(five, sb, h, j, g));
 }
 
+/* The end of a rebuilt half super-block at u for n_t tokens: the mins' share and the scales
+ * applied to the integer sums, into acc. One function for the AVX2 and the VNNI passes, whose
+ * sums are the same integers, so that their results are the same floats. */
+static inline __attribute__((always_inline)) void
+avx2_qk_rebuilt_end(const int n_t, const uint8_t *u, const uint8_t *const *xb, const __m256i *sum,
+                    __m256 *acc)
+{
+    __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_QK_D)),
+           dmin = _mm256_loadu_ps((const float *)(u + AVX2_QK_DMIN));
+    for (int t = 0; t < n_t; t++) {
+        int32_t bp[4];
+        avx2_q8_k_sums32(xb[t], bp);
+        __m256i mins = _mm256_setzero_si256();
+        for (int k = 0; k < 4; k++)
+            mins = _mm256_add_epi32(
+                mins,
+                _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(u + AVX2_QK_MN + 32 * k)),
+                                  _mm256_set1_epi32(bp[k])));
+        float dx;
+        memcpy(&dx, xb[t], sizeof dx);
+        __m256 v = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), dmin,
+                                    _mm256_mul_ps(_mm256_cvtepi32_ps(sum[t]), d));
+        acc[t] = _mm256_fmadd_ps(v, _mm256_set1_ps(dx), acc[t]);
+    }
+}
+
 /* n_t tokens over nsb rebuilt half super-blocks at u into y (added unless first). Per
  * sub-block and token: eight vpmaddubsw and 16-bit adds, then one vpmaddwd against the scale
  * (Q5_K: two, its codes reaching 31) and a 32-bit add; per super-block the mins' four. */
@@ -934,23 +960,7 @@ avx2_qk_rebuilt_pass(const int n_t, const int five, const uint8_t *u, int64_t ns
             for (int t = 0; t < n_t; t++)
                 sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(s16[t], scale));
         }
-        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_QK_D)),
-               dmin = _mm256_loadu_ps((const float *)(u + AVX2_QK_DMIN));
-        for (int t = 0; t < n_t; t++) {
-            int32_t bp[4];
-            avx2_q8_k_sums32(xb[t], bp);
-            __m256i mins = _mm256_setzero_si256();
-            for (int k = 0; k < 4; k++)
-                mins = _mm256_add_epi32(
-                    mins, _mm256_madd_epi16(
-                              _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_MN + 32 * k)),
-                              _mm256_set1_epi32(bp[k])));
-            float dx;
-            memcpy(&dx, xb[t], sizeof dx);
-            __m256 v = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), dmin,
-                                        _mm256_mul_ps(_mm256_cvtepi32_ps(sum[t]), d));
-            acc[t] = _mm256_fmadd_ps(v, _mm256_set1_ps(dx), acc[t]);
-        }
+        avx2_qk_rebuilt_end(n_t, u, xb, sum, acc);
     }
     for (int t = 0; t < n_t; t++)
         _mm256_storeu_ps(y + t * y_stride, acc[t]);
@@ -987,117 +997,155 @@ avx2_q5_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8
  * 32-bit sum by vpdpbusd, one instruction per word and token, which vpmulld scales by the
  * rebuilt scale into the super-block's sum. That sum is the same integer the passes above
  * reach, and the float steps after it are theirs, so decoding and short batches keep those
- * passes and a token's result still does not depend on its batch (check_matmul_tiles). (Float
- * scales per sub-block instead, as x86_gemm.h does, would need passes of their own for
- * decoding too: written so, one core decoded Q5_K and Q6_K at 0.70-0.80 of these passes'
- * rate.) The sums stay below 2^31: Q5_K's sub-block at most 8 x 4 x 31 x 128 x 63, eight of
- * them 64 million. */
+ * passes and a token's result still does not depend on its batch (check_matmul_tiles; and
+ * equals the avx2 table's, test_avxvnni_matches_avx2). (Float scales per sub-block instead,
+ * as x86_gemm.h does, would need passes of their own for decoding too: written so, one core
+ * decoded Q5_K and Q6_K at 0.70-0.80 of these passes' rate.) The sums stay below 2^31: Q5_K's
+ * sub-block at most 8 x 4 x 31 x 128 x 63, eight of them 64 million.
+ *
+ * Both halves of a chunk are rebuilt (half h of super-block b at u + (2 b + h) x half_bytes)
+ * and passed over together, 3 tokens at a time, so each broadcast feeds two products, as in
+ * the Q4_0 and Q8_0 passes; the float sums go through y once per super-block, leaving the
+ * registers to the integer sums. One core, 2048 x 2048 by 512 tokens on the Zen 5, three
+ * alternating runs against passes of 4 tokens over one half: Q4_K 124-139 against 128-132
+ * GMAC/s, Q5_K 136-144 against 125-132, Q6_K 126-140 against 122-136; passes of 2 tokens
+ * over both halves no faster than one half. */
+#define AVX2_VNNI_K_TOKENS 3
+
+/* sum[h][t] += sc_h x (the n_w code vectors at w + h x half_bytes . token t's words at
+ * xb[t] + at), for both halves h: each broadcast word feeds the two halves' products. */
+static inline __attribute__((always_inline)) void
+avx2_vnni_scaled_words(const int n_t, const int n_w, const uint8_t *w, const int64_t half_bytes,
+                       const uint8_t *sc, const uint8_t *const *xb, const int64_t at,
+                       __m256i sum[2][AVX2_GEMM_TOKENS])
+{
+    __m256i s[2][AVX2_GEMM_TOKENS];
+    for (int t = 0; t < n_t; t++)
+        s[0][t] = s[1][t] = _mm256_setzero_si256();
+    for (int g = 0; g < n_w; g++) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 32 * g));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + half_bytes + 32 * g));
+        for (int t = 0; t < n_t; t++) {
+            __m256i xw = avx2_bcast_word(xb[t] + at + 4 * g);
+            s[0][t] = _mm256_dpbusd_avx_epi32(s[0][t], w0, xw);
+            s[1][t] = _mm256_dpbusd_avx_epi32(s[1][t], w1, xw);
+        }
+    }
+    for (int h = 0; h < 2; h++) {
+        __m256i sc_h = _mm256_loadu_si256((const __m256i *)(sc + h * half_bytes));
+        for (int t = 0; t < n_t; t++)
+            sum[h][t] = _mm256_add_epi32(sum[h][t], _mm256_mullo_epi32(s[h][t], sc_h));
+    }
+}
+
 static inline __attribute__((always_inline)) void
 avx2_vnni_qk_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
                           uint64_t act_stride, float *y, int64_t y_stride, int first)
 {
-    __m256 acc[AVX2_GEMM_TOKENS];
-    for (int t = 0; t < n_t; t++)
-        acc[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * y_stride);
-    for (int64_t b = 0; b < nsb; b++, u += AVX2_QK_HALF) {
+    for (int64_t b = 0; b < nsb; b++, u += 2 * AVX2_QK_HALF) {
         const uint8_t *xb[AVX2_GEMM_TOKENS];
-        __m256i sum[AVX2_GEMM_TOKENS];
+        __m256i sum[2][AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++) {
             xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
-            sum[t] = _mm256_setzero_si256();
+            sum[0][t] = sum[1][t] = _mm256_setzero_si256();
         }
-        for (int j = 0; j < 8; j++) {
-            __m256i s[AVX2_GEMM_TOKENS];
+        for (int j = 0; j < 8; j++)
+            avx2_vnni_scaled_words(n_t, 8, u + AVX2_QK_W + 32 * 8 * j, AVX2_QK_HALF,
+                                   u + AVX2_QK_SC + 32 * j, xb,
+                                   offsetof(tm_block_q8_k, qs) + j * 32, sum);
+        for (int h = 0; h < 2; h++) {
+            __m256 acc[AVX2_GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
-                s[t] = _mm256_setzero_si256();
-            for (int g = 0; g < 8; g++) {
-                __m256i w = _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_W + 32 * (8 * j + g)));
-                for (int t = 0; t < n_t; t++)
-                    s[t] = _mm256_dpbusd_avx_epi32(
-                        s[t], w,
-                        avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, qs) + j * 32 + 4 * g));
-            }
-            __m256i sc = _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_SC + 32 * j));
+                acc[t] = first && b == 0 ? _mm256_setzero_ps()
+                                         : _mm256_loadu_ps(y + t * y_stride + h * 8);
+            avx2_qk_rebuilt_end(n_t, u + h * AVX2_QK_HALF, xb, sum[h], acc);
             for (int t = 0; t < n_t; t++)
-                sum[t] = _mm256_add_epi32(sum[t], _mm256_mullo_epi32(s[t], sc));
-        }
-        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_QK_D)),
-               dmin = _mm256_loadu_ps((const float *)(u + AVX2_QK_DMIN));
-        for (int t = 0; t < n_t; t++) {
-            int32_t bp[4];
-            avx2_q8_k_sums32(xb[t], bp);
-            __m256i mins = _mm256_setzero_si256();
-            for (int k = 0; k < 4; k++)
-                mins = _mm256_add_epi32(
-                    mins, _mm256_madd_epi16(
-                              _mm256_loadu_si256((const __m256i *)(u + AVX2_QK_MN + 32 * k)),
-                              _mm256_set1_epi32(bp[k])));
-            float dx;
-            memcpy(&dx, xb[t], sizeof dx);
-            __m256 v = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), dmin,
-                                        _mm256_mul_ps(_mm256_cvtepi32_ps(sum[t]), d));
-            acc[t] = _mm256_fmadd_ps(v, _mm256_set1_ps(dx), acc[t]);
+                _mm256_storeu_ps(y + t * y_stride + h * 8, acc[t]);
         }
     }
-    for (int t = 0; t < n_t; t++)
-        _mm256_storeu_ps(y + t * y_stride, acc[t]);
 }
 
 static inline __attribute__((always_inline)) void
 avx2_vnni_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
                             uint64_t act_stride, float *y, int64_t y_stride, int first)
 {
-    __m256 acc[AVX2_GEMM_TOKENS];
-    for (int t = 0; t < n_t; t++)
-        acc[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * y_stride);
-    for (int64_t b = 0; b < nsb; b++, u += AVX2_Q6K_HALF) {
+    for (int64_t b = 0; b < nsb; b++, u += 2 * AVX2_Q6K_HALF) {
         const uint8_t *xb[AVX2_GEMM_TOKENS];
-        __m256i sum[AVX2_GEMM_TOKENS];
+        __m256i sum[2][AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++) {
             xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
-            sum[t] = _mm256_setzero_si256();
+            sum[0][t] = sum[1][t] = _mm256_setzero_si256();
         }
         for (int g = 0; g < 16; g++) {
-            __m256i s[AVX2_GEMM_TOKENS];
-            for (int t = 0; t < n_t; t++)
-                s[t] = _mm256_setzero_si256();
-            for (int k = 0; k < 4; k++) {
-                __m256i w =
-                    _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_W + 32 * (4 * g + k)));
-                for (int t = 0; t < n_t; t++)
-                    s[t] = _mm256_dpbusd_avx_epi32(
-                        s[t], w,
-                        avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, qs) + g * 16 + 4 * k));
-            }
-            __m256i sc = _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_SC + 32 * g));
-            for (int t = 0; t < n_t; t++) {
-                sum[t] = _mm256_add_epi32(sum[t], _mm256_mullo_epi32(s[t], sc));
-                if (g & 1) /* minus 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]) */
-                    sum[t] = _mm256_sub_epi32(
-                        sum[t],
-                        _mm256_madd_epi16(
-                            _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_OFF + 32 * (g >> 1))),
-                            avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, bsums) + (g - 1) * 2)));
-            }
+            avx2_vnni_scaled_words(n_t, 4, u + AVX2_Q6K_W + 32 * 4 * g, AVX2_Q6K_HALF,
+                                   u + AVX2_Q6K_SC + 32 * g, xb,
+                                   offsetof(tm_block_q8_k, qs) + g * 16, sum);
+            if (g & 1) /* minus 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]) */
+                for (int h = 0; h < 2; h++)
+                    for (int t = 0; t < n_t; t++)
+                        sum[h][t] = _mm256_sub_epi32(
+                            sum[h][t],
+                            _mm256_madd_epi16(
+                                _mm256_loadu_si256((const __m256i *)(u + h * AVX2_Q6K_HALF +
+                                                                     AVX2_Q6K_OFF + 32 * (g >> 1))),
+                                avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, bsums) +
+                                                (g - 1) * 2)));
         }
-        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_Q6K_D));
-        for (int t = 0; t < n_t; t++) {
-            float dx;
-            memcpy(&dx, xb[t], sizeof dx);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]),
-                                     _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc[t]);
+        for (int h = 0; h < 2; h++) {
+            __m256 d = _mm256_loadu_ps((const float *)(u + h * AVX2_Q6K_HALF + AVX2_Q6K_D));
+            for (int t = 0; t < n_t; t++) {
+                float dx;
+                memcpy(&dx, xb[t], sizeof dx);
+                float *yt = y + t * y_stride + h * 8;
+                __m256 acc = first && b == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(yt);
+                _mm256_storeu_ps(yt, _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[h][t]),
+                                                     _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc));
+            }
         }
     }
-    for (int t = 0; t < n_t; t++)
-        _mm256_storeu_ps(y + t * y_stride, acc[t]);
 }
-#define AVX2_Q4_K_REBUILT_PASS avx2_vnni_qk_rebuilt_pass
-#define AVX2_Q5_K_REBUILT_PASS avx2_vnni_qk_rebuilt_pass
-#define AVX2_Q6_K_REBUILT_PASS avx2_vnni_q6_k_rebuilt_pass
-#else
-#define AVX2_Q4_K_REBUILT_PASS avx2_q4_k_rebuilt_pass
-#define AVX2_Q5_K_REBUILT_PASS avx2_q5_k_rebuilt_pass
-#define AVX2_Q6_K_REBUILT_PASS avx2_q6_k_rebuilt_pass
+
+/* A chunk of both halves, rebuilt (see AVX2_REBUILT_DEFINE below), then the passes. */
+#define AVX2_VNNI_REBUILT_DEFINE(name, pass, rebuild, rebuilt_pass, sb_bytes, half_bytes,          \
+                                 min_tokens)                                                       \
+    AVX2_GEMM_DEFINE(name##_passes, pass, TM_QK_K, 1)                                              \
+    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride,      \
+                     int64_t n_tokens, float *y, int64_t y_stride)                                 \
+    {                                                                                              \
+        if (n_tokens < (min_tokens)) {                                                             \
+            name##_passes(n_cols, group, act, act_stride, n_tokens, y, y_stride);                  \
+            return;                                                                                \
+        }                                                                                          \
+        uint8_t u[AVX2_REBUILT_CHUNK * 2 * (half_bytes)];                                          \
+        const uint8_t *g = group, *x = act;                                                        \
+        int64_t nsb = n_cols / TM_QK_K;                                                            \
+        for (int64_t b0 = 0; b0 < nsb; b0 += AVX2_REBUILT_CHUNK) {                                 \
+            int64_t n = TM_MIN(AVX2_REBUILT_CHUNK, nsb - b0), t = 0;                               \
+            for (int64_t b = 0; b < n; b++)                                                        \
+                for (int h = 0; h < 2; h++)                                                        \
+                    rebuild(g + (b0 + b) * (sb_bytes), h, u + (2 * b + h) * (half_bytes));         \
+            const uint8_t *xc = x + b0 * sizeof(tm_block_q8_k);                                    \
+            for (; t + AVX2_VNNI_K_TOKENS <= n_tokens; t += AVX2_VNNI_K_TOKENS)                    \
+                rebuilt_pass(AVX2_VNNI_K_TOKENS, u, n, xc + t * act_stride, act_stride,            \
+                             y + t * y_stride, y_stride, b0 == 0);                                 \
+            switch (n_tokens - t) {                                                                \
+            case 1:                                                                                \
+                rebuilt_pass(1, u, n, xc + t * act_stride, act_stride, y + t * y_stride, y_stride, \
+                             b0 == 0);                                                             \
+                break;                                                                             \
+            case 2:                                                                                \
+                rebuilt_pass(2, u, n, xc + t * act_stride, act_stride, y + t * y_stride, y_stride, \
+                             b0 == 0);                                                             \
+                break;                                                                             \
+            case 3:                                                                                \
+                rebuilt_pass(3, u, n, xc + t * act_stride, act_stride, y + t * y_stride, y_stride, \
+                             b0 == 0);                                                             \
+                break;                                                                             \
+            default:                                                                               \
+                break;                                                                             \
+            }                                                                                      \
+        }                                                                                          \
+    }
 #endif
 
 /* The K-quants' GEMM. The passes above rebuild the codes (nibbles, Q5_K's fifth bits, Q6_K's
@@ -1142,12 +1190,23 @@ avx2_vnni_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const 
             }                                                                                    \
     }
 
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, AVX2_Q4_K_REBUILT_PASS,
+#if AVX2_GEMM_VNNI
+AVX2_VNNI_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild,
+                         avx2_vnni_qk_rebuilt_pass, TM_PACK_Q4_K_SB, AVX2_QK_HALF, 12)
+AVX2_VNNI_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild,
+                         avx2_vnni_qk_rebuilt_pass, TM_PACK_Q5_K_SB, AVX2_QK_HALF, 8)
+AVX2_VNNI_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild,
+                         avx2_vnni_q6_k_rebuilt_pass, TM_PACK_Q6_K_SB, AVX2_Q6K_HALF, 8)
+
+#else
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, avx2_q4_k_rebuilt_pass,
                     TM_PACK_Q4_K_SB, AVX2_QK_HALF, 12)
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, AVX2_Q5_K_REBUILT_PASS,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, avx2_q5_k_rebuilt_pass,
                     TM_PACK_Q5_K_SB, AVX2_QK_HALF, 8)
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, AVX2_Q6_K_REBUILT_PASS,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, avx2_q6_k_rebuilt_pass,
                     TM_PACK_Q6_K_SB, AVX2_Q6K_HALF, 8)
+
+#endif
 
 static void avx2_gemm_fill(tm_kernels *k)
 {
