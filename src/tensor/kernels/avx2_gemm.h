@@ -237,26 +237,27 @@ avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
     avx2_x0_pass(n_t, 1, h0, n_h, nb, group, act, act_stride, y, y_stride);
 }
 
-/* CALL(fn, n_t, t) for the passes of AVX2_GEMM_TOKENS tokens over n_tokens from token t, then
- * one for the 1 to 3 left, n_t a constant in each (the passes are specialized by it). */
-#define AVX2_BY_PASSES(n_tokens, CALL, fn)                                  \
-    do {                                                                    \
-        int64_t t_ = 0;                                                     \
-        for (; t_ + AVX2_GEMM_TOKENS <= (n_tokens); t_ += AVX2_GEMM_TOKENS) \
-            CALL(fn, AVX2_GEMM_TOKENS, t_);                                 \
-        switch ((n_tokens)-t_) {                                            \
-        case 1:                                                             \
-            CALL(fn, 1, t_);                                                \
-            break;                                                          \
-        case 2:                                                             \
-            CALL(fn, 2, t_);                                                \
-            break;                                                          \
-        case 3:                                                             \
-            CALL(fn, 3, t_);                                                \
-            break;                                                          \
-        default:                                                            \
-            break;                                                          \
-        }                                                                   \
+/* CALL(fn, n_t, t) for the passes of per (at most AVX2_GEMM_TOKENS) tokens over n_tokens from
+ * token t, then one for the 1 to per - 1 left, n_t a constant in each (the passes are
+ * specialized by it). */
+#define AVX2_BY_PASSES(n_tokens, per, CALL, fn)       \
+    do {                                              \
+        int64_t t_ = 0;                               \
+        for (; t_ + (per) <= (n_tokens); t_ += (per)) \
+            CALL(fn, per, t_);                        \
+        switch ((n_tokens)-t_) {                      \
+        case 1:                                       \
+            CALL(fn, 1, t_);                          \
+            break;                                    \
+        case 2:                                       \
+            CALL(fn, 2, t_);                          \
+            break;                                    \
+        case 3:                                       \
+            CALL(fn, 3, t_);                          \
+            break;                                    \
+        default:                                      \
+            break;                                    \
+        }                                             \
     } while (0)
 
 /* One driver for every type: decoding (up to both_max tokens: 2 for Q4_0, 1 for the K-quants,
@@ -265,25 +266,32 @@ avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
  * stays in L1 between. The K-quants' sums for 4 tokens no longer all fit the registers, yet
  * one core (Q4_K, 2048 x 2048 x 512 tokens, AMD Zen 4) ran 70-74 GMAC/s in passes of 2
  * tokens, 80-82 in passes of 3, 81-84 in passes of 4. */
-/* (in the body below: half h, tokens t .. t + n_t - 1) */
+/* (in the body below: half h, or both halves, tokens t .. t + n_t - 1) */
 #define AVX2_HALF_PASS(fn, n_t, t) \
     fn(n_t, h, 1, nb, g, x + (t)*act_stride, act_stride, y + (t)*y_stride, y_stride)
-#define AVX2_GEMM_DEFINE(name, pass, block_cols, both_max)                                    \
+#define AVX2_BOTH_PASS(fn, n_t, t) \
+    fn(n_t, 0, 2, nb, g, x + (t)*act_stride, act_stride, y + (t)*y_stride, y_stride)
+/* (both_per: tokens per pass when prompts too run both halves in one pass, else 0) */
+#define AVX2_GEMM_DEFINE(name, pass, block_cols, both_max, both_per)                          \
     static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride, \
                      int64_t n_tokens, float *y, int64_t y_stride)                            \
     {                                                                                         \
         int64_t nb = n_cols / (block_cols);                                                   \
         const uint8_t *g = group, *x = act;                                                   \
         if (n_tokens == 1) {                                                                  \
-            pass(1, 0, 2, nb, g, x, act_stride, y, y_stride);                                 \
+            AVX2_BOTH_PASS(pass, 1, 0);                                                       \
             return;                                                                           \
         }                                                                                     \
         if (n_tokens == 2 && (both_max) >= 2) {                                               \
-            pass(2, 0, 2, nb, g, x, act_stride, y, y_stride);                                 \
+            AVX2_BOTH_PASS(pass, 2, 0);                                                       \
+            return;                                                                           \
+        }                                                                                     \
+        if ((both_per) > 0) { /* (the 1 only keeps the untaken branch's loop finite) */       \
+            AVX2_BY_PASSES(n_tokens, (both_per) > 0 ? (both_per) : 1, AVX2_BOTH_PASS, pass);  \
             return;                                                                           \
         }                                                                                     \
         for (int h = 0; h < 2; h++)                                                           \
-            AVX2_BY_PASSES(n_tokens, AVX2_HALF_PASS, pass);                                   \
+            AVX2_BY_PASSES(n_tokens, AVX2_GEMM_TOKENS, AVX2_HALF_PASS, pass);                 \
     }
 
 #if AVX2_GEMM_VNNI
@@ -295,27 +303,12 @@ avx2_q8_0_pass(const int n_t, const int h0, const int n_h, int64_t nb, const uin
  * (one run); by both halves, three alternating runs, 2 tokens 1.53-1.58 and 2.57-2.63 (with
  * two chains of sums per token and half 1.49-1.54 and 2.60-2.70), 3 tokens 1.63-1.75 and
  * 2.63-3.01. */
-#define AVX2_VNNI_X0_TOKENS 3
-#define AVX2_VNNI_X0_DEFINE(name, pass)                                                           \
-    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride,     \
-                     int64_t n_tokens, float *y, int64_t y_stride)                                \
-    {                                                                                             \
-        int64_t nb = n_cols / 32, t = 0;                                                          \
-        const uint8_t *x = act;                                                                   \
-        for (; t + AVX2_VNNI_X0_TOKENS <= n_tokens; t += AVX2_VNNI_X0_TOKENS)                     \
-            pass(AVX2_VNNI_X0_TOKENS, 0, 2, nb, group, x + t * act_stride, act_stride,            \
-                 y + t * y_stride, y_stride);                                                     \
-        if (n_tokens - t == 2)                                                                    \
-            pass(2, 0, 2, nb, group, x + t * act_stride, act_stride, y + t * y_stride, y_stride); \
-        else if (n_tokens - t == 1)                                                               \
-            pass(1, 0, 2, nb, group, x + t * act_stride, act_stride, y + t * y_stride, y_stride); \
-    }
-AVX2_VNNI_X0_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass)
-AVX2_VNNI_X0_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass)
+#define AVX2_X0_BOTH_PER 3
 #else
-AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass, 32, 2)
-AVX2_GEMM_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass, 32, 2)
+#define AVX2_X0_BOTH_PER 0
 #endif
+AVX2_GEMM_DEFINE(avx2_gemm_x16_q4_0, avx2_q4_0_pass, 32, 2, AVX2_X0_BOTH_PER)
+AVX2_GEMM_DEFINE(avx2_gemm_x16_q8_0, avx2_q8_0_pass, 32, 2, AVX2_X0_BOTH_PER)
 
 /* ---- Q4_K x Q8_K ----------------------------------------------------------------------------
  * Sub-block j (32 columns) of a super-block: eight words of 4-bit codes (the low nibbles of
@@ -803,6 +796,31 @@ static inline __attribute__((always_inline)) void avx2_q6_k_rebuild(const uint8_
         _mm256_storeu_si256((__m256i *)(out + AVX2_Q6K_W + 32 * G), avx2_q6_k_codes(sb, h, G));
 }
 
+/* The offset's share at odd group g of a rebuilt half super-block at u for the token whose
+ * Q8_K block is xb: 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]), to subtract. */
+static inline __attribute__((always_inline)) __m256i
+avx2_q6_k_offset(const uint8_t *u, const uint8_t *xb, const int g)
+{
+    return _mm256_madd_epi16(
+        _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_OFF + 32 * (g >> 1))),
+        avx2_bcast_word(xb + offsetof(tm_block_q8_k, bsums) + (g - 1) * 2));
+}
+
+/* The end of a rebuilt Q6_K half super-block: d x dx applied to the integer sums, into acc;
+ * one function for the AVX2 and the VNNI passes, as avx2_qk_rebuilt_end. */
+static inline __attribute__((always_inline)) void
+avx2_q6_k_rebuilt_end(const int n_t, const uint8_t *u, const uint8_t *const *xb, const __m256i *sum,
+                      __m256 *acc)
+{
+    __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_Q6K_D));
+    for (int t = 0; t < n_t; t++) {
+        float dx;
+        memcpy(&dx, xb[t], sizeof dx);
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]), _mm256_mul_ps(d, _mm256_set1_ps(dx)),
+                                 acc[t]);
+    }
+}
+
 /* n_t tokens over nsb rebuilt half super-blocks at u, into y (added to what is there unless
  * first). Per group and token: four vpmaddubsw, two 16-bit adds, two vpmaddwd against the
  * scale, two 32-bit adds; every second group the offset's vpmaddwd and subtraction. */
@@ -835,22 +853,11 @@ avx2_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8
                 sum[t] = avx2_chain(
                     _mm256_add_epi32(sum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc),
                                                               _mm256_madd_epi16(s23, sc))));
-                if (g & 1) /* minus 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]) */
-                    sum[t] = avx2_chain(_mm256_sub_epi32(
-                        sum[t],
-                        _mm256_madd_epi16(
-                            _mm256_loadu_si256((const __m256i *)(u + AVX2_Q6K_OFF + 32 * (g >> 1))),
-                            avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, bsums) +
-                                            (g - 1) * 2))));
+                if (g & 1)
+                    sum[t] = avx2_chain(_mm256_sub_epi32(sum[t], avx2_q6_k_offset(u, xb[t], g)));
             }
         }
-        __m256 d = _mm256_loadu_ps((const float *)(u + AVX2_Q6K_D));
-        for (int t = 0; t < n_t; t++) {
-            float dx;
-            memcpy(&dx, xb[t], sizeof dx);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]),
-                                     _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc[t]);
-        }
+        avx2_q6_k_rebuilt_end(n_t, u, xb, sum, acc);
     }
     for (int t = 0; t < n_t; t++)
         _mm256_storeu_ps(y + t * y_stride, acc[t]);
@@ -1038,27 +1045,41 @@ avx2_vnni_scaled_words(const int n_t, const int n_w, const uint8_t *w, const int
     }
 }
 
+/* n_t tokens over nsb rebuilt super-blocks, both halves, at u into y (added unless first):
+ * Q4_K and Q5_K's 8 sub-blocks of 8 words, or (six) Q6_K's 16 groups of 4 and its offset. */
 static inline __attribute__((always_inline)) void
-avx2_vnni_qk_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
-                          uint64_t act_stride, float *y, int64_t y_stride, int first)
+avx2_vnni_k_rebuilt_pass(const int n_t, const int six, const uint8_t *u, int64_t nsb,
+                         const uint8_t *act, uint64_t act_stride, float *y, int64_t y_stride,
+                         int first)
 {
-    for (int64_t b = 0; b < nsb; b++, u += 2 * AVX2_QK_HALF) {
+    const int64_t half = six ? AVX2_Q6K_HALF : AVX2_QK_HALF;
+    const int n_g = six ? 16 : 8, n_w = six ? 4 : 8; /* sub-blocks (groups), words in each */
+    for (int64_t b = 0; b < nsb; b++, u += 2 * half) {
         const uint8_t *xb[AVX2_GEMM_TOKENS];
         __m256i sum[2][AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++) {
             xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
             sum[0][t] = sum[1][t] = _mm256_setzero_si256();
         }
-        for (int j = 0; j < 8; j++)
-            avx2_vnni_scaled_words(n_t, 8, u + AVX2_QK_W + 32 * 8 * j, AVX2_QK_HALF,
-                                   u + AVX2_QK_SC + 32 * j, xb,
-                                   offsetof(tm_block_q8_k, qs) + j * 32, sum);
+        for (int g = 0; g < n_g; g++) {
+            avx2_vnni_scaled_words(n_t, n_w, u + (six ? AVX2_Q6K_W : AVX2_QK_W) + 32 * n_w * g,
+                                   half, u + (six ? AVX2_Q6K_SC : AVX2_QK_SC) + 32 * g, xb,
+                                   offsetof(tm_block_q8_k, qs) + 4 * n_w * g, sum);
+            if (six && (g & 1))
+                for (int h = 0; h < 2; h++)
+                    for (int t = 0; t < n_t; t++)
+                        sum[h][t] =
+                            _mm256_sub_epi32(sum[h][t], avx2_q6_k_offset(u + h * half, xb[t], g));
+        }
         for (int h = 0; h < 2; h++) {
             __m256 acc[AVX2_GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
                 acc[t] = first && b == 0 ? _mm256_setzero_ps()
                                          : _mm256_loadu_ps(y + t * y_stride + h * 8);
-            avx2_qk_rebuilt_end(n_t, u + h * AVX2_QK_HALF, xb, sum[h], acc);
+            if (six)
+                avx2_q6_k_rebuilt_end(n_t, u + h * half, xb, sum[h], acc);
+            else
+                avx2_qk_rebuilt_end(n_t, u + h * half, xb, sum[h], acc);
             for (int t = 0; t < n_t; t++)
                 _mm256_storeu_ps(y + t * y_stride + h * 8, acc[t]);
         }
@@ -1066,86 +1087,29 @@ avx2_vnni_qk_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const ui
 }
 
 static inline __attribute__((always_inline)) void
+avx2_vnni_qk_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
+                          uint64_t act_stride, float *y, int64_t y_stride, int first)
+{
+    avx2_vnni_k_rebuilt_pass(n_t, 0, u, nsb, act, act_stride, y, y_stride, first);
+}
+
+static inline __attribute__((always_inline)) void
 avx2_vnni_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const uint8_t *act,
                             uint64_t act_stride, float *y, int64_t y_stride, int first)
 {
-    for (int64_t b = 0; b < nsb; b++, u += 2 * AVX2_Q6K_HALF) {
-        const uint8_t *xb[AVX2_GEMM_TOKENS];
-        __m256i sum[2][AVX2_GEMM_TOKENS];
-        for (int t = 0; t < n_t; t++) {
-            xb[t] = act + (uint64_t)t * act_stride + b * sizeof(tm_block_q8_k);
-            sum[0][t] = sum[1][t] = _mm256_setzero_si256();
-        }
-        for (int g = 0; g < 16; g++) {
-            avx2_vnni_scaled_words(n_t, 4, u + AVX2_Q6K_W + 32 * 4 * g, AVX2_Q6K_HALF,
-                                   u + AVX2_Q6K_SC + 32 * g, xb,
-                                   offsetof(tm_block_q8_k, qs) + g * 16, sum);
-            if (g & 1) /* minus 32 x (sc[g - 1], sc[g]) . (bsums[g - 1], bsums[g]) */
-                for (int h = 0; h < 2; h++)
-                    for (int t = 0; t < n_t; t++)
-                        sum[h][t] = _mm256_sub_epi32(
-                            sum[h][t],
-                            _mm256_madd_epi16(
-                                _mm256_loadu_si256((const __m256i *)(u + h * AVX2_Q6K_HALF +
-                                                                     AVX2_Q6K_OFF + 32 * (g >> 1))),
-                                avx2_bcast_word(xb[t] + offsetof(tm_block_q8_k, bsums) +
-                                                (g - 1) * 2)));
-        }
-        for (int h = 0; h < 2; h++) {
-            __m256 d = _mm256_loadu_ps((const float *)(u + h * AVX2_Q6K_HALF + AVX2_Q6K_D));
-            for (int t = 0; t < n_t; t++) {
-                float dx;
-                memcpy(&dx, xb[t], sizeof dx);
-                float *yt = y + t * y_stride + h * 8;
-                __m256 acc = first && b == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(yt);
-                _mm256_storeu_ps(yt, _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[h][t]),
-                                                     _mm256_mul_ps(d, _mm256_set1_ps(dx)), acc));
-            }
-        }
-    }
+    avx2_vnni_k_rebuilt_pass(n_t, 1, u, nsb, act, act_stride, y, y_stride, first);
 }
-
-/* A chunk of both halves, rebuilt (see AVX2_REBUILT_DEFINE below), then the passes. */
-#define AVX2_VNNI_REBUILT_DEFINE(name, pass, rebuild, rebuilt_pass, sb_bytes, half_bytes,          \
-                                 min_tokens)                                                       \
-    AVX2_GEMM_DEFINE(name##_passes, pass, TM_QK_K, 1)                                              \
-    static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride,      \
-                     int64_t n_tokens, float *y, int64_t y_stride)                                 \
-    {                                                                                              \
-        if (n_tokens < (min_tokens)) {                                                             \
-            name##_passes(n_cols, group, act, act_stride, n_tokens, y, y_stride);                  \
-            return;                                                                                \
-        }                                                                                          \
-        uint8_t u[AVX2_REBUILT_CHUNK * 2 * (half_bytes)];                                          \
-        const uint8_t *g = group, *x = act;                                                        \
-        int64_t nsb = n_cols / TM_QK_K;                                                            \
-        for (int64_t b0 = 0; b0 < nsb; b0 += AVX2_REBUILT_CHUNK) {                                 \
-            int64_t n = TM_MIN(AVX2_REBUILT_CHUNK, nsb - b0), t = 0;                               \
-            for (int64_t b = 0; b < n; b++)                                                        \
-                for (int h = 0; h < 2; h++)                                                        \
-                    rebuild(g + (b0 + b) * (sb_bytes), h, u + (2 * b + h) * (half_bytes));         \
-            const uint8_t *xc = x + b0 * sizeof(tm_block_q8_k);                                    \
-            for (; t + AVX2_VNNI_K_TOKENS <= n_tokens; t += AVX2_VNNI_K_TOKENS)                    \
-                rebuilt_pass(AVX2_VNNI_K_TOKENS, u, n, xc + t * act_stride, act_stride,            \
-                             y + t * y_stride, y_stride, b0 == 0);                                 \
-            switch (n_tokens - t) {                                                                \
-            case 1:                                                                                \
-                rebuilt_pass(1, u, n, xc + t * act_stride, act_stride, y + t * y_stride, y_stride, \
-                             b0 == 0);                                                             \
-                break;                                                                             \
-            case 2:                                                                                \
-                rebuilt_pass(2, u, n, xc + t * act_stride, act_stride, y + t * y_stride, y_stride, \
-                             b0 == 0);                                                             \
-                break;                                                                             \
-            case 3:                                                                                \
-                rebuilt_pass(3, u, n, xc + t * act_stride, act_stride, y + t * y_stride, y_stride, \
-                             b0 == 0);                                                             \
-                break;                                                                             \
-            default:                                                                               \
-                break;                                                                             \
-            }                                                                                      \
-        }                                                                                          \
-    }
+#define AVX2_REBUILT_HALVES    2 /* halves rebuilt per chunk and passed over together */
+#define AVX2_REBUILT_TOKENS    AVX2_VNNI_K_TOKENS
+#define AVX2_Q4_K_REBUILT_PASS avx2_vnni_qk_rebuilt_pass
+#define AVX2_Q5_K_REBUILT_PASS avx2_vnni_qk_rebuilt_pass
+#define AVX2_Q6_K_REBUILT_PASS avx2_vnni_q6_k_rebuilt_pass
+#else
+#define AVX2_REBUILT_HALVES    1
+#define AVX2_REBUILT_TOKENS    AVX2_GEMM_TOKENS
+#define AVX2_Q4_K_REBUILT_PASS avx2_q4_k_rebuilt_pass
+#define AVX2_Q5_K_REBUILT_PASS avx2_q5_k_rebuilt_pass
+#define AVX2_Q6_K_REBUILT_PASS avx2_q6_k_rebuilt_pass
 #endif
 
 /* The K-quants' GEMM. The passes above rebuild the codes (nibbles, Q5_K's fifth bits, Q6_K's
@@ -1163,12 +1127,14 @@ avx2_vnni_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const 
  * Q5_K and Q6_K from 8. Q4_0 and Q8_0, whose passes rebuild less (an and and a shift per word,
  * or a flip and vpabsb), ran slower rebuilt (one core: 0.81-0.92 and 0.85-0.97 of the passes'
  * rate): not done. */
-#define AVX2_REBUILT_CHUNK 4 /* super-blocks: 1024 columns, at most 11 KiB rebuilt */
+#define AVX2_REBUILT_CHUNK 4 /* super-blocks: 1024 columns, at most 11 KiB rebuilt a half */
 /* (in the body below: the chunk of n super-blocks from b0 rebuilt in u, tokens t .. t + n_t - 1) */
 #define AVX2_REBUILT_PASS(fn, n_t, t) \
     fn(n_t, u, n, xc + (t)*act_stride, act_stride, yh + (t)*y_stride, y_stride, b0 == 0)
+/* (AVX2_REBUILT_HALVES of the group's two halves rebuilt per chunk, from half h: one for the
+ * AVX2 passes, both for the VNNI ones) */
 #define AVX2_REBUILT_DEFINE(name, pass, rebuild, rebuilt_pass, sb_bytes, half_bytes, min_tokens) \
-    AVX2_GEMM_DEFINE(name##_passes, pass, TM_QK_K, 1)                                            \
+    AVX2_GEMM_DEFINE(name##_passes, pass, TM_QK_K, 1, 0)                                         \
     static void name(int64_t n_cols, const void *group, const void *act, uint64_t act_stride,    \
                      int64_t n_tokens, float *y, int64_t y_stride)                               \
     {                                                                                            \
@@ -1176,37 +1142,28 @@ avx2_vnni_q6_k_rebuilt_pass(const int n_t, const uint8_t *u, int64_t nsb, const 
             name##_passes(n_cols, group, act, act_stride, n_tokens, y, y_stride);                \
             return;                                                                              \
         }                                                                                        \
-        uint8_t u[AVX2_REBUILT_CHUNK * (half_bytes)];                                            \
+        uint8_t u[AVX2_REBUILT_CHUNK * AVX2_REBUILT_HALVES * (half_bytes)];                      \
         const uint8_t *g = group, *x = act;                                                      \
         int64_t nsb = n_cols / TM_QK_K;                                                          \
-        for (int h = 0; h < 2; h++)                                                              \
+        for (int h = 0; h < 2; h += AVX2_REBUILT_HALVES)                                         \
             for (int64_t b0 = 0; b0 < nsb; b0 += AVX2_REBUILT_CHUNK) {                           \
                 int64_t n = TM_MIN(AVX2_REBUILT_CHUNK, nsb - b0);                                \
                 for (int64_t b = 0; b < n; b++)                                                  \
-                    rebuild(g + (b0 + b) * (sb_bytes), h, u + b * (half_bytes));                 \
+                    for (int hh = 0; hh < AVX2_REBUILT_HALVES; hh++)                             \
+                        rebuild(g + (b0 + b) * (sb_bytes), h + hh,                               \
+                                u + (AVX2_REBUILT_HALVES * b + hh) * (half_bytes));              \
                 const uint8_t *xc = x + b0 * sizeof(tm_block_q8_k);                              \
                 float *yh = y + h * 8;                                                           \
-                AVX2_BY_PASSES(n_tokens, AVX2_REBUILT_PASS, rebuilt_pass);                       \
+                AVX2_BY_PASSES(n_tokens, AVX2_REBUILT_TOKENS, AVX2_REBUILT_PASS, rebuilt_pass);  \
             }                                                                                    \
     }
 
-#if AVX2_GEMM_VNNI
-AVX2_VNNI_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild,
-                         avx2_vnni_qk_rebuilt_pass, TM_PACK_Q4_K_SB, AVX2_QK_HALF, 12)
-AVX2_VNNI_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild,
-                         avx2_vnni_qk_rebuilt_pass, TM_PACK_Q5_K_SB, AVX2_QK_HALF, 8)
-AVX2_VNNI_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild,
-                         avx2_vnni_q6_k_rebuilt_pass, TM_PACK_Q6_K_SB, AVX2_Q6K_HALF, 8)
-
-#else
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, avx2_q4_k_rebuilt_pass,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q4_k, avx2_q4_k_pass, avx2_q4_k_rebuild, AVX2_Q4_K_REBUILT_PASS,
                     TM_PACK_Q4_K_SB, AVX2_QK_HALF, 12)
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, avx2_q5_k_rebuilt_pass,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q5_k, avx2_q5_k_pass, avx2_q5_k_rebuild, AVX2_Q5_K_REBUILT_PASS,
                     TM_PACK_Q5_K_SB, AVX2_QK_HALF, 8)
-AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, avx2_q6_k_rebuilt_pass,
+AVX2_REBUILT_DEFINE(avx2_gemm_x16_q6_k, avx2_q6_k_pass, avx2_q6_k_rebuild, AVX2_Q6_K_REBUILT_PASS,
                     TM_PACK_Q6_K_SB, AVX2_Q6K_HALF, 8)
-
-#endif
 
 static void avx2_gemm_fill(tm_kernels *k)
 {
