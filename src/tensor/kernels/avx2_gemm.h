@@ -35,29 +35,39 @@ static inline __m256i avx2_bcast_word(const uint8_t *p)
  * computed. Asking for the lines 2 KiB ahead, into L2: two threads' decode of a 65536 x 2048
  * matrix (out of L3) 51-55 -> 63-64 GMAC/s on Q4_0, 26 -> 31-33 on Q8_0, 51 -> 59 on Q4_K;
  * the llama-1b-shape model's tg64, two alternating pairs at 44-46 GB/s, 52.6 -> 61.2 t/s
- * (Q4_0), 28.7 -> 35.6 (Q8_0), 42.0 -> 45.0 (Q4_K_M). 1.5 KiB ran as well, 3 KiB and more
- * worse, a prefetch into L1 or NTA no better. (x86_gemm.h's AVX-512 passes found the opposite
- * on Zen 4 for Q4_0 and Q8_0, and prefetch only the K-quants.) */
-#define AVX2_PREFETCH_BYTES 2048
+ * (Q4_0), 28.7 -> 35.6 (Q8_0), 42.0 -> 45.0 (Q4_K_M); there 3 KiB and more ran worse. On the
+ * Zen 5 VM (2 cores, TM_KERNELS=avx2, tg64, alternating runs) 2 KiB held Q4_0 to 0.73-0.81 of
+ * the bandwidth limit at 33-35 GB/s and 0.44-0.48 at 57-63 GB/s, against 0.85-0.87 and
+ * 0.70-0.82 with 8 KiB (0.89-0.93 and 0.67-0.76 without prefetching). (x86_gemm.h has a reading of
+ * why, which Q8_0 does not fit.) Q8_0, with less work per byte, keeps 2 KiB: 0.97-1.01 at 33 GB/s
+ * against 0.86-0.98 with 8 KiB, and 0.59-0.65 at 52-62 GB/s against 0.63 (one run): no sign that it
+ * needs more. */
+#define AVX2_PREFETCH_Q4_0 8192
+#define AVX2_PREFETCH_Q8_0 2048
 
 /* The block of `bytes` at p (Q4_0's 288, Q8_0's 544) is about to be read: ask for the lines
- * 2 KiB ahead. */
+ * that type's lead ahead. */
 static inline void avx2_prefetch(const uint8_t *p, int64_t bytes)
 {
-    tm_prefetch_l2(p + AVX2_PREFETCH_BYTES, (size_t)bytes);
+    tm_prefetch_l2(p + (bytes == TM_PACK_Q8_0_BLOCK ? AVX2_PREFETCH_Q8_0 : AVX2_PREFETCH_Q4_0),
+                   (size_t)bytes);
 }
 
-/* The K-quants' super-blocks (2304-3360 bytes) are larger than that distance; their decoding
- * asks for the next super-block slice by slice: slice k of n of the one after the super-block
- * of `bytes` at p while slice k of this one is decoded. Asked for whole, two super-blocks
- * ahead, as decoding began (36 to 53 prefetches at once), the stream was slower: two threads,
- * 65536 x 2048 (out of L3), alternating runs, medians, whole -> by slices: Q4_K 50 -> 60 GMAC/s,
- * Q5_K 28 -> 36, Q6_K 29 -> 36 (its two halves' four quarters: eight slices; two slices ran
- * slower); the Q4_K_M file's tg64 34.1 -> 38.4 t/s, Q5_K_M 29.0 -> 37.0, Q6_K 26.1 -> 30.9
- * (four alternating runs, 28-41 GB/s). Slices two super-blocks ahead ran no better. */
+/* The K-quants' super-blocks (2304-3360 bytes) are asked for slice by slice: slice k of n of
+ * the super-block 8 KiB ahead (rounded up to whole super-blocks: Q4_K 4, Q5_K and Q6_K 3) of
+ * the one of `bytes` at p, while slice k of this one is decoded. Asked for
+ * whole, as decoding began (36 to 53 prefetches at once), the stream was slower: Zen 3, two
+ * threads, 65536 x 2048 (out of L3), alternating runs, medians, whole -> by slices: Q4_K 50 ->
+ * 60 GMAC/s, Q5_K 28 -> 36, Q6_K 29 -> 36 (its two halves' four quarters: eight slices; two
+ * slices ran slower); the Q4_K_M file's tg64 34.1 -> 38.4 t/s, Q5_K_M 29.0 -> 37.0, Q6_K 26.1
+ * -> 30.9 (four alternating runs, 28-41 GB/s). Slices two super-blocks ahead ran no better
+ * there. On the Zen 5 VM slices one ahead (2.3 KB) held Q4_K_M's tg64 to 0.70-0.79 of its
+ * limit at 33-36 GB/s and 0.46-0.48 at 59-63, 8 KiB ahead 0.82-0.85 and 0.67-0.73. */
+#define AVX2_PREFETCH_K 8192
 static inline void avx2_prefetch_slice(const uint8_t *p, int64_t bytes, int k, int n)
 {
-    tm_prefetch_l2(p + bytes + k * bytes / n, (size_t)((bytes + n - 1) / n));
+    int64_t ahead = (AVX2_PREFETCH_K + bytes - 1) / bytes;
+    tm_prefetch_l2(p + ahead * bytes + k * bytes / n, (size_t)((bytes + n - 1) / n));
 }
 
 /* v as it is: integer sums are associative, and GCC, given a block's 32 products for 4 tokens,

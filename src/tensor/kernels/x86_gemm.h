@@ -16,24 +16,30 @@
 #include <immintrin.h>
 
 /* Decoding streams the weights once, and a packed group lies in the order a pass reads it
- * (tensor.h), so the hardware prefetchers see one stream and software prefetch mostly gets
- * in their way: each prefetch instruction holds a load slot and a miss buffer, and on an AMD
- * Zen 4 one core streaming Q4_0 with them reached 21 GB/s, without them 27 GB/s. Measured
- * there in-process (2 threads, llama-1b-shape, 12-16 alternating pairs of 32 tokens),
- * prefetching 8 KiB ahead cost Q4_0's tg 18%, Q4_K_M's 6%, Q8_0's 3%; Q5_K, whose pass does
- * more work per byte, still gains 6% from asking for the super-block two ahead; Q6_K keeps
- * it too (one core 4% faster with it, decode within noise). Q4_K asks for the next
- * super-block a quarter per pair of sub-blocks, as avx2_gemm.h's passes do: on an AMD Zen 5
- * (2 cores of a VM) two threads streamed a 131072 x 2048 matrix at 62-69 GMAC/s without it
- * and 80-84 with it (three alternating runs), the llama-1b-shape Q4_K_M file's tg64 went
- * 50-55 -> 61-69 t/s (four alternating pairs, ratios 1.23-1.28); slices two super-blocks
- * ahead ran within noise of one, slices per sub-block slower. (Where the weights are
- * already in the caches the prefetches cost: one core, 2048 x 2048, 112 -> 100 GMAC/s.)
- * Where we do prefetch, it goes into L2 (prefetcht1), not L1: a prefetch into L1 holds one of
- * the core's few L1 miss buffers until its line arrives from DRAM. */
+ * (tensor.h), so the hardware prefetchers see one stream. Q4_0 and Q8_0 leave it to them: on
+ * an AMD Zen 4 one core streaming Q4_0 with software prefetches reached 21 GB/s, without them
+ * 27 GB/s, and the llama-1b-shape model's tg lost 18% (Q4_0) and 3% (Q8_0) to prefetching 8
+ * KiB ahead; on the Zen 5 VM (2 cores, llama-1b-shape, tg64, alternating runs) 8 and 12 KiB
+ * ahead ran 0.83-0.92 of the bandwidth limit at 32-35 GB/s against 0.89-0.98 without, and
+ * within noise of without at 48-58 GB/s.
+ *
+ * The K-quants' passes do more work per byte, and the hardware alone fell behind: they ask
+ * for the lines a few KiB ahead, in whole super-blocks. How far matters more than whether.
+ * Q4_K's pass asked for the next super-block (2.3 KB ahead), which on the Zen 5 VM held the
+ * llama-1b-shape Q4_K_M file's tg64 to 0.78-0.84 of its limit at 29-34 GB/s and 0.53-0.56 at
+ * 50-60 GB/s; four super-blocks ahead (9 KB), 0.84-0.93 and 0.76-0.85 (once 0.56); no
+ * prefetch, 0.84-0.94 and 0.61-0.64 (alternating runs over three sweeps); two ahead between;
+ * six and eight within noise of four. AVX2's passes show the same (avx2_gemm.h). The figures
+ * fit this reading, not proven: a software prefetch that comes before the hardware
+ * prefetcher's request turns the core's misses into hits, the prefetcher, trained on misses,
+ * stops running ahead, and the stream's lead is then the software distance alone, so one
+ * core streams at most distance / latency. Where we prefetch, it goes into L2 (prefetcht1),
+ * not L1: a prefetch into L1 holds one of the core's few L1 miss buffers until its line
+ * arrives. */
 #define GEMM_PREFETCH_HINT _MM_HINT_T1
-/* in super-blocks: two ahead beat one by 5% on Q4_K_M's tg under the former layout; three
- * or four within noise of two */
+/* in super-blocks ahead: Q4_K's 9 KB (above); Q5_K's and Q6_K's 5.6 and 6.7 KB, where three
+ * or four ran within noise of two, on Zen 4 under a former layout and on the Zen 5 VM */
+#define GEMM_PREFETCH_Q4_K 4
 #define GEMM_PREFETCH_Q5_K 2
 #define GEMM_PREFETCH_Q6_K 2
 #define GEMM_TOKENS        8 /* tokens per pass: 8 float sums + 8 weight vectors fit the registers */
@@ -268,8 +274,9 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
             __m512i mpair = min_pairs(m_tab, j);
             /* sub-block j: low nibbles of vectors 8(j/2).. for even j, high ones for odd */
             const uint8_t *qs = sb + qs_at + (j >> 1) * 8 * 64;
-            if (n_t <= 2 && !five && !(j & 1)) /* decoding Q4_K: the next one by quarters */
-                tm_prefetch_l2(sb + sb_bytes + (j >> 1) * (sb_bytes / 4), sb_bytes / 4);
+            if (n_t <= 2 && !five && !(j & 1)) /* decoding Q4_K: a quarter per pair of j */
+                tm_prefetch_l2(sb + GEMM_PREFETCH_Q4_K * sb_bytes + (j >> 1) * (sb_bytes / 4),
+                               sb_bytes / 4);
             __m512i w[8];
             for (int g = 0; g < 8; g++) {
                 __m512i p = _mm512_loadu_si512(qs + g * 64);
