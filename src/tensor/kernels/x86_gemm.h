@@ -29,13 +29,14 @@
  * llama-1b-shape Q4_K_M file's tg64 to 0.78-0.84 of its limit at 29-34 GB/s and 0.53-0.56 at
  * 50-60 GB/s; four super-blocks ahead (9 KB), 0.84-0.93 and 0.76-0.85 (once 0.56); no
  * prefetch, 0.84-0.94 and 0.61-0.64 (alternating runs over three sweeps); two ahead between;
- * six and eight within noise of four. AVX2's passes show the same (avx2_gemm.h). The figures
- * fit this reading, not proven: a software prefetch that comes before the hardware
- * prefetcher's request turns the core's misses into hits, the prefetcher, trained on misses,
- * stops running ahead, and the stream's lead is then the software distance alone, so one
- * core streams at most distance / latency. Where we prefetch, it goes into L2 (prefetcht1),
- * not L1: a prefetch into L1 holds one of the core's few L1 miss buffers until its line
- * arrives. */
+ * six and eight within noise of four. (An earlier session on the same VM had measured one
+ * ahead well above none, tg64 50-55 -> 61-69 t/s: the memory system behind a VM changes.)
+ * AVX2's passes show the same (avx2_gemm.h). The figures fit this reading, not proven: a
+ * software prefetch that comes before the hardware prefetcher's request turns the core's
+ * misses into hits, the prefetcher, trained on misses, stops running ahead, and the stream's
+ * lead is then the software distance alone, so one core streams at most distance / latency.
+ * Where we prefetch, it goes into L2 (prefetcht1), not L1: a prefetch into L1 holds one of the
+ * core's few L1 miss buffers until its line arrives. */
 #define GEMM_PREFETCH_HINT _MM_HINT_T1
 /* in super-blocks ahead: Q4_K's 9 KB (above); Q5_K's and Q6_K's 5.6 and 6.7 KB, where three
  * or four ran within noise of two, on Zen 4 under a former layout and on the Zen 5 VM */
