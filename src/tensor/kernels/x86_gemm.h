@@ -19,9 +19,10 @@
  * (tensor.h), so the hardware prefetchers see one stream. Q4_0 and Q8_0 leave it to them: on
  * an AMD Zen 4 one core streaming Q4_0 with software prefetches reached 21 GB/s, without them
  * 27 GB/s, and the llama-1b-shape model's tg lost 18% (Q4_0) and 3% (Q8_0) to prefetching 8
- * KiB ahead; on the Zen 5 VM (2 cores, llama-1b-shape, tg64, alternating runs) 8 and 12 KiB
- * ahead ran 0.83-0.92 of the bandwidth limit at 32-35 GB/s against 0.89-0.98 without, and
- * within noise of without at 48-58 GB/s.
+ * KiB ahead; on the Zen 5 VM (2 cores, llama-1b-shape, tg64, alternating runs) Q4_0 with 8
+ * or 12 KiB ahead ran 0.83-0.93 of the bandwidth limit at 32-35 GB/s (median 0.89) against
+ * 0.78-0.98 without (0.93), Q8_0 with 12 KiB 0.88-1.01 (0.90) against 0.97-1.02 (0.98), and
+ * Q4_0 at 48-58 GB/s a median 0.74 either way.
  *
  * The K-quants' passes do more work per byte, and the hardware alone fell behind: they ask
  * for the lines a few KiB ahead, in whole super-blocks. How far matters more than whether.
