@@ -46,11 +46,10 @@ static inline __m256i avx2_bcast_word(const uint8_t *p)
 #define AVX2_PREFETCH_Q8_0 2048
 
 /* The block of `bytes` at p (Q4_0's 288, Q8_0's 544) is about to be read: ask for the lines
- * that type's lead ahead. */
-static inline void avx2_prefetch(const uint8_t *p, int64_t bytes)
+ * `lead` bytes ahead (the type's AVX2_PREFETCH_*). */
+static inline void avx2_prefetch(const uint8_t *p, int64_t bytes, int64_t lead)
 {
-    tm_prefetch_l2(p + (bytes == TM_PACK_Q8_0_BLOCK ? AVX2_PREFETCH_Q8_0 : AVX2_PREFETCH_Q4_0),
-                   (size_t)bytes);
+    tm_prefetch_l2(p + lead, (size_t)bytes);
 }
 
 /* The K-quants' super-blocks (2304-3360 bytes) are asked for slice by slice: slice k of n of
@@ -208,7 +207,7 @@ avx2_x0_pass(const int n_t, const int eight, const int h0, const int n_h, int64_
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + b * block_bytes, *qs = blk + TM_PACK_CODES;
         if (n_h == 2)
-            avx2_prefetch(blk, block_bytes);
+            avx2_prefetch(blk, block_bytes, eight ? AVX2_PREFETCH_Q8_0 : AVX2_PREFETCH_Q4_0);
         const uint8_t *x[AVX2_GEMM_TOKENS];
         const int32_t *ns[AVX2_GEMM_TOKENS];
         for (int t = 0; t < n_t; t++) {

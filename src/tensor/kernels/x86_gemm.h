@@ -97,9 +97,20 @@ static inline __attribute__((always_inline)) __m512i dpwssd_bcast(__m512i acc, _
 #define GEMM_CHAINS(n_t) ((n_t) <= 4 ? 2 : 1)
 
 /* s[t] = init[t] + sum over words g < n_w of w[g] . (activation word g of token t), where
- * token t's words start at x[t] + 4 g; fold: the broadcasts folded into the products. */
+ * token t's words start at x[t] + 4 g; fold: the broadcasts folded into the products.
+ *
+ * hi16 (two chains only): the upper half's words hold codes x 16 (Q4_0's high nibbles taken
+ * where they lie, p & 0xF0, one instruction where moving them down takes two); they go to
+ * the second chain, which is shifted down by 4 as it joins: exact, every product in it a
+ * multiple of 16, so the sums are the ones without. One core, 2048 x 2048, one token, ten
+ * alternating runs: Q4_0 110 -> 115 GMAC/s (every pair 1.02-1.31); the llama-1b-shape Q4_0
+ * file's tg64 at 55-59 GB/s 0.77-0.86 -> 0.77-0.88 of its limit (five runs each, alternating,
+ * medians 0.84 -> 0.85), within noise at 33 GB/s. The same for Q4_K's odd sub-blocks ran 6%
+ * faster in the cache but held the Q4_K_M file to 0.70-0.75 of its limit at 55-60 GB/s
+ * against 0.75-0.77 (seven runs and three): not taken. */
 static inline __attribute__((always_inline)) void dot_words(const int n_t, const int fold,
-                                                            const int n_w, const __m512i *w,
+                                                            const int hi16, const int n_w,
+                                                            const __m512i *w,
                                                             const uint8_t *const *x, __m512i *s)
 {
     const int n_c = GEMM_CHAINS(n_t);
@@ -107,41 +118,18 @@ static inline __attribute__((always_inline)) void dot_words(const int n_t, const
     for (int t = 0; t < n_t; t++)
         for (int c = 0; c < n_c; c++)
             part[t][c] = c == 0 ? s[t] : _mm512_setzero_si512();
-    for (int g = 0; g < n_w; g++)
+    for (int k = 0; k < n_w; k++) { /* hi16: a lower word, then its upper twin */
+        const int g = hi16 ? (k >> 1) + (k & 1) * (n_w / 2) : k, c = hi16 ? k & 1 : g % n_c;
         for (int t = 0; t < n_t; t++)
-            part[t][g % n_c] =
-                fold ? dpbusd_bcast(part[t][g % n_c], w[g], x[t] + 4 * g)
-                     : _mm512_dpbusd_epi32(part[t][g % n_c], w[g], bcast_word(x[t] + 4 * g));
+            part[t][c] = fold ? dpbusd_bcast(part[t][c], w[g], x[t] + 4 * g)
+                              : _mm512_dpbusd_epi32(part[t][c], w[g], bcast_word(x[t] + 4 * g));
+    }
     for (int t = 0; t < n_t; t++) {
         __m512i sum = part[t][0];
         for (int c = 1; c < n_c; c++)
-            sum = _mm512_add_epi32(sum, part[t][c]);
+            sum = _mm512_add_epi32(sum, hi16 ? _mm512_srai_epi32(part[t][c], 4) : part[t][c]);
         s[t] = sum;
     }
-}
-
-/* Q4_0 with few tokens (two chains): the high nibbles' words taken where they lie, as code x
- * 16 (p & 0xF0, one instruction where moving them down takes two), into a chain of their own
- * that is shifted down by 4 at the end: exact, every product in it a multiple of 16, so the
- * sums are the ones dot_words gives. One core, 2048 x 2048, one token, ten alternating runs:
- * 110 -> 115 GMAC/s (every pair 1.02-1.31); the llama-1b-shape Q4_0 file's tg64 at 55-59 GB/s
- * 0.77-0.86 -> 0.77-0.88 of its limit (five runs each, alternating, medians 0.84 -> 0.85),
- * within noise at 33 GB/s. The same for Q4_K's odd sub-blocks ran 6% faster in the cache but
- * held the Q4_K_M file to 0.70-0.75 of its limit at 55-60 GB/s against 0.75-0.77 (seven runs
- * and three): not taken. */
-static inline __attribute__((always_inline)) void
-dot_words_split(const int n_t, const __m512i *w, const uint8_t *const *x, __m512i *s)
-{
-    __m512i hi[GEMM_TOKENS];
-    for (int t = 0; t < n_t; t++)
-        hi[t] = _mm512_setzero_si512();
-    for (int g = 0; g < 4; g++)
-        for (int t = 0; t < n_t; t++) {
-            s[t] = _mm512_dpbusd_epi32(s[t], w[g], bcast_word(x[t] + 4 * g));
-            hi[t] = _mm512_dpbusd_epi32(hi[t], w[g + 4], bcast_word(x[t] + 4 * g + 16));
-        }
-    for (int t = 0; t < n_t; t++)
-        s[t] = _mm512_add_epi32(s[t], _mm512_srai_epi32(hi[t], 4));
 }
 
 static inline __attribute__((always_inline)) void
@@ -156,7 +144,7 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
     }
     const __m512i low = _mm512_set1_epi8(0x0F);
     const int64_t block_bytes = offset_shift == 3 ? TM_PACK_Q4_0_BLOCK : TM_PACK_Q8_0_BLOCK;
-    const int split = offset_shift == 3 && GEMM_CHAINS(n_t) == 2;
+    const int hi16 = offset_shift == 3 && GEMM_CHAINS(n_t) == 2; /* dot_words */
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + b * block_bytes, *qs = blk + TM_PACK_CODES;
         __m512i w[8];
@@ -164,8 +152,8 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
             for (int v = 0; v < 4; v++) {
                 __m512i p = _mm512_loadu_si512(qs + v * 64);
                 w[v] = _mm512_and_si512(p, low);
-                w[v + 4] = split ? _mm512_andnot_si512(low, p)
-                                 : _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+                w[v + 4] = hi16 ? _mm512_andnot_si512(low, p)
+                                : _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
             }
         } else { /* Q8_0 */
             for (int g = 0; g < 8; g++)
@@ -179,10 +167,7 @@ gemm_x16_pass(const int n_t, const int offset_shift, const int64_t nb, const uin
         const uint8_t *xw[GEMM_TOKENS];
         for (int t = 0; t < n_t; t++)
             xw[t] = a[t].q + b * 32;
-        if (split)
-            dot_words_split(n_t, w, xw, s);
-        else
-            dot_words(n_t, 0, 8, w, xw, s);
+        dot_words(n_t, 0, hi16, 8, w, xw, s);
         for (int t = 0; t < n_t; t++) {
             __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(a[t].d[b]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), scale, acc[t]);
@@ -324,7 +309,7 @@ gemm_qk_affine_pass(const int n_t, const int five, const int64_t nsb, const uint
             const uint8_t *xw[GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
                 xw[t] = xb[t] + 4 + j * 32;
-            dot_words(n_t, n_t > 2, 8, w, xw, s);
+            dot_words(n_t, n_t > 2, 0, 8, w, xw, s);
             for (int t = 0; t < n_t; t++) {
                 if (n_t > 2)
                     part[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), dsc, part[t]);
@@ -434,7 +419,7 @@ gemm_q6_k_pass(const int n_t, const int64_t nsb, const uint8_t *group, const uin
             const uint8_t *xw[GEMM_TOKENS];
             for (int t = 0; t < n_t; t++)
                 xw[t] = xb[t] + 4 + g * 16;
-            dot_words(n_t, n_t > 2, 4, w, xw, s);
+            dot_words(n_t, n_t > 2, 0, 4, w, xw, s);
             for (int t = 0; t < n_t; t++)
                 if (n_t > 2)
                     part[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), dsc, part[t]);
